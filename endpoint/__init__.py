@@ -1,0 +1,31 @@
+"""The Flask app over the built store: SPARQL protocol, Linked Data pages, the site.
+
+`create_app(settings)` follows the Flask tutorial's factory: defaults, then `Settings.from_env()`,
+then an explicit `settings` argument wins (what tests pass). The store is opened once per process,
+read-only, and kept in `app.extensions["kg"]`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from graph.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["KG_SETTINGS"] = settings
+
+    from endpoint.context import init_context
+
+    init_context(app, settings)
+
+    from endpoint import entities, site, sparql
+    from endpoint.errors import register_error_handlers
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(entities.bp)
+    app.register_blueprint(site.bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,105 @@
+"""Settings: the one place that reads the environment (KG_* variables).
+
+Defaults first, then `Settings.from_env()`, then explicit keyword arguments win (what tests pass).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_BASE_IRI = "https://w3id.org/khojaly/"
+
+
+def _project_root() -> Path:
+    """The checkout this package sits in (graph/ is one level below the root)."""
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are and how the graph is published.
+
+    base_iri     canonical IRI base: things are {base}id/{kind}/{slug}, graphs {base}graph/{name},
+                 the ontology {base}ontology#
+    data_dir     instance data, one entity or one source document per Turtle file
+    ontology_dir ontology, concept schemes, SHACL shapes
+    texts_dir    full texts of source documents, for the verbatim-quote check
+    store_path   the live store: a symlink swapped atomically to a fresh build directory
+    """
+
+    base_iri: str = DEFAULT_BASE_IRI
+    root: Path = field(default_factory=_project_root)
+    data_dir: Path | None = None
+    ontology_dir: Path | None = None
+    texts_dir: Path | None = None
+    store_path: Path | None = None
+    dumps_dir: Path | None = None
+    keep_builds: int = 2
+    # endpoint
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    query_timeout: float = 10.0
+    max_query_length: int = 20_000
+    max_request_bytes: int = 1_000_000
+    html_row_limit: int = 1_000
+    service_allowlist: tuple[str, ...] = ()
+    # linking
+    link_endpoint: str = "https://query.wikidata.org/sparql"
+    link_timeout: float = 30.0
+    user_agent: str = "khojaly-kg/0.1 (linked-data knowledge graph; contact: maintainers)"
+
+    def __post_init__(self) -> None:
+        root = Path(self.root)
+        object.__setattr__(self, "root", root)
+        defaults = {
+            "data_dir": root / "data",
+            "ontology_dir": root / "ontology",
+            "texts_dir": root / "data" / "texts",
+            "store_path": root / "var" / "store",
+            "dumps_dir": root / "var" / "dumps",
+        }
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            object.__setattr__(self, name, Path(value) if value is not None else default)
+        if not self.base_iri.endswith(("/", "#")):
+            object.__setattr__(self, "base_iri", self.base_iri + "/")
+        if isinstance(self.service_allowlist, str):
+            items = tuple(s for s in self.service_allowlist.split() if s)
+            object.__setattr__(self, "service_allowlist", items)
+
+    @property
+    def ontology_ns(self) -> str:
+        return self.base_iri + "ontology#"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read KG_<FIELD> variables (e.g. KG_BASE_IRI, KG_STORE_PATH); overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get("KG_" + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> object:
+    kind = str(f.type)
+    if "int" in kind and "Path" not in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    if "tuple" in kind:
+        return tuple(s for s in raw.replace(",", " ").split() if s)
+    if "Path" in kind:
+        return Path(raw)
+    return raw

@@ -1,0 +1,96 @@
+"""One taxonomy of domain errors, rendered by the CLI (exit codes) and the endpoint (statuses).
+
+Exit codes follow pySHACL's documented convention: 0 OK, 1 the data does not conform,
+2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KGError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+    status = 500
+    exit_code = 2
+
+
+class QuerySyntaxError(KGError):
+    """A SPARQL query the parser rejects; carries the parser's own message."""
+
+    status = 400
+
+
+class QueryRefused(KGError):
+    """A query that parses but is not allowed here (update, SERVICE off the allow-list...)."""
+
+    status = 403
+
+
+class QueryTimeout(KGError):
+    """A query that ran past the configured limit and was stopped."""
+
+    status = 503
+
+
+class UnknownFormat(KGError):
+    """A format name, extension or media type we cannot read or write."""
+
+    status = 406
+
+
+class EntityNotFound(KGError):
+    status = 404
+
+
+class StoreMissing(KGError):
+    """No built store where the settings point: run `kg build` first."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in the input: a file position or a focus node, and what is wrong."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    focus: str | None = None
+    path: str | None = None
+    check: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        bits = []
+        if self.focus:
+            bits.append(f"focus <{self.focus}>")
+        if self.path:
+            bits.append(f"path {self.path}")
+        if self.check:
+            bits.append(f"[{self.check}]")
+        prefix = (" ".join(bits) + ": ") if bits else ""
+        return f"{where}{prefix}{self.message}"
+
+
+class DataError(KGError):
+    """Input that cannot be parsed or is inconsistent; carries every located problem found."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class ValidationFailed(DataError):
+    """The data parsed but does not conform to the shapes or integrity checks."""

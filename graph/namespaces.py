@@ -1,0 +1,78 @@
+"""Our prefixes and the IRI scheme, in one place (queries, templates and exports use these).
+
+IRI scheme (see docs/decisions/0001-iri-scheme.md):
+  things   {base}id/{kind}/{slug}      e.g. {base}id/event/khojaly-massacre
+  graphs   {base}graph/{name}          e.g. {base}graph/source/caliber-2026-khojaly-commemoration
+  ontology {base}ontology#Term
+"""
+
+from __future__ import annotations
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "schema": "https://schema.org/",
+    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
+    "crm": "http://www.cidoc-crm.org/cidoc-crm/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "time": "http://www.w3.org/2006/time#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "wgs": "http://www.w3.org/2003/01/geo/wgs84_pos#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "vann": "http://purl.org/vocab/vann/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+}
+
+#: The kinds of thing we mint IRIs for; a data file lives in data/<kind>/<slug>.ttl.
+KINDS = (
+    "event",
+    "place",
+    "organisation",
+    "person",
+    "memorial",
+    "source",
+    "claim",
+    "name",
+    "concept",
+    "time",
+    "group",
+)
+
+
+def project_prefixes(base_iri: str) -> dict[str, str]:
+    """Our own prefixes under a base IRI: `kgo:` for the ontology, one per kind of thing."""
+    prefixes = {"kgo": base_iri + "ontology#", "kgg": base_iri + "graph/"}
+    for kind in KINDS:
+        prefixes[kind] = f"{base_iri}id/{kind}/"
+    return prefixes
+
+
+def all_prefixes(base_iri: str) -> dict[str, str]:
+    return {**STANDARD_PREFIXES, **project_prefixes(base_iri)}
+
+
+def sparql_prolog(base_iri: str) -> str:
+    """PREFIX lines for every prefix we use: prepended to queries typed by users."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in all_prefixes(base_iri).items())
+
+
+def entity_iri(base_iri: str, kind: str, slug: str) -> str:
+    return f"{base_iri}id/{kind}/{slug}"
+
+
+def graph_iri(base_iri: str, name: str) -> str:
+    return f"{base_iri}graph/{name}"
+
+
+def is_ours(iri: str, base_iri: str) -> bool:
+    return iri.startswith(base_iri)
