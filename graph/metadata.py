@@ -1,0 +1,87 @@
+"""The VoID and DCAT description of the dataset, with statistics, generated at build time.
+
+It goes into the named graph {base}graph/void. The hand-written metadata (title, licence,
+creators) lives in data/dataset.ttl, about the same dataset IRI `{base}dataset`; this module adds
+what only the build knows: counts (VoID, https://www.w3.org/TR/void/#statistics), one
+void:subset per named graph, the SPARQL endpoint, the dumps (VoID data dumps, DCAT distributions),
+the modification time and the version (a content hash of the inputs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store
+
+from graph.namespaces import STANDARD_PREFIXES, graph_iri
+from graph.stats import instances_per_class, totals, triples_per_graph
+
+VOID = STANDARD_PREFIXES["void"]
+DCAT = STANDARD_PREFIXES["dcat"]
+DCT = STANDARD_PREFIXES["dcterms"]
+RDF_TYPE = NamedNode(STANDARD_PREFIXES["rdf"] + "type")
+XSD = STANDARD_PREFIXES["xsd"]
+OWL = STANDARD_PREFIXES["owl"]
+
+
+def dataset_iri(base_iri: str) -> str:
+    return base_iri + "dataset"
+
+
+def dump_iri(base_iri: str, fmt: RdfFormat, stem: str = "khojaly") -> str:
+    """Where the endpoint serves a dump: {base}dumps/<stem>.<ext>."""
+    return f"{base_iri}dumps/{stem}.{fmt.file_extension}"
+
+
+def describe(
+    store: Store,
+    *,
+    base_iri: str,
+    version: str,
+    modified: datetime,
+    dump_formats: tuple[RdfFormat, ...],
+) -> list[Quad]:
+    """The quads of the {base}graph/void graph for the store as it is now."""
+    g = NamedNode(graph_iri(base_iri, "void"))
+    ds = NamedNode(dataset_iri(base_iri))
+    quads: list[Quad] = []
+
+    def add(s, p: str, o) -> None:
+        quads.append(Quad(s, NamedNode(p), o, g))
+
+    def count(n: int) -> Literal:
+        return Literal(str(n), datatype=NamedNode(XSD + "integer"))
+
+    t = totals(store, base_iri)
+    add(ds, STANDARD_PREFIXES["rdf"] + "type", NamedNode(VOID + "Dataset"))
+    add(ds, STANDARD_PREFIXES["rdf"] + "type", NamedNode(DCAT + "Dataset"))
+    add(ds, VOID + "triples", count(t.triples))
+    add(ds, VOID + "entities", count(t.entities))
+    add(ds, VOID + "classes", count(t.classes))
+    add(ds, VOID + "properties", count(t.properties))
+    add(ds, VOID + "distinctSubjects", count(t.subjects))
+    add(ds, VOID + "distinctObjects", count(t.objects))
+    add(ds, VOID + "sparqlEndpoint", NamedNode(base_iri + "sparql"))
+    add(ds, VOID + "uriSpace", Literal(base_iri + "id/"))
+    add(ds, DCT + "modified", Literal(modified.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
+    add(ds, OWL + "versionInfo", Literal(version))
+    add(ds, DCT + "hasVersion", Literal(version))
+    for fmt in dump_formats:
+        url = NamedNode(dump_iri(base_iri, fmt))
+        add(ds, VOID + "dataDump", url)
+        dist = BlankNode(f"dist{fmt.file_extension}")
+        add(ds, DCAT + "distribution", dist)
+        add(dist, STANDARD_PREFIXES["rdf"] + "type", NamedNode(DCAT + "Distribution"))
+        add(dist, DCAT + "downloadURL", url)
+        add(dist, DCAT + "mediaType", Literal(fmt.media_type))
+        add(dist, DCT + "format", Literal(fmt.name))
+    for graph, n in triples_per_graph(store, base_iri):
+        add(ds, VOID + "subset", NamedNode(graph))
+        add(NamedNode(graph), STANDARD_PREFIXES["rdf"] + "type", NamedNode(VOID + "Dataset"))
+        add(NamedNode(graph), VOID + "triples", count(n))
+    for i, (cls, n) in enumerate(instances_per_class(store, base_iri)):
+        part = BlankNode(f"class{i}")
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", NamedNode(cls))
+        add(part, VOID + "entities", count(n))
+    return quads

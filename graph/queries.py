@@ -1,0 +1,123 @@
+"""The SPARQL the application runs, read from .rq files in graph/queries/ (package data).
+
+A .rq file starts with a comment header that says what it is for:
+
+    # title: How many people were killed, according to each source?
+    # description: one line or more
+    # param: ?entity   (optional)
+
+Queries may use our prefixes (kgo:, place:, schema:, ...) without PREFIX lines: `run` passes
+them to the parser for the configured base IRI, so the same file works under any base.
+Parameters are bound with pyoxigraph `substitutions` (never string formatting); a bound variable
+must be projected (`SELECT ?entity ...` or `SELECT *`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
+
+from graph.config import DEFAULT_BASE_IRI
+from graph.errors import KGError, QuerySyntaxError
+from graph.namespaces import all_prefixes
+
+_HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    text: str
+    title: str = ""
+    description: str = ""
+    params: tuple[str, ...] = field(default_factory=tuple)  # variable names without "?"
+
+
+def parse_header(name: str, text: str) -> Query:
+    """Read the `# title:`, `# description:` and `# param:` lines at the top of a query."""
+    title, description, params = "", [], []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.groups()
+        if key == "title":
+            title = value
+        elif key == "description":
+            description.append(value)
+        else:
+            params.extend(v.lstrip("?$") for v in value.split() if v[:1] in "?$")
+    return Query(name, text, title, " ".join(description), tuple(params))
+
+
+def _queries_dir():
+    return resources.files("graph") / "queries"
+
+
+def load_query(name: str) -> Query:
+    """A query by name: "stats_graphs" or "checks/claim-without-source-violation"."""
+    res = _queries_dir().joinpath(*f"{name.removesuffix('.rq')}.rq".split("/"))
+    if not res.is_file():
+        raise KGError(f"no query named {name!r} in graph/queries/")
+    return parse_header(name.removesuffix(".rq"), res.read_text(encoding="utf-8"))
+
+
+def _folder(sub: str) -> list[Query]:
+    folder = _queries_dir() / sub
+    if not folder.is_dir():
+        return []
+    names = sorted(r.name for r in folder.iterdir() if r.name.endswith(".rq"))
+    return [load_query(f"{sub}/{n}") for n in names]
+
+
+def examples() -> list[Query]:
+    """The example queries shown in the query UI, the home page and the README."""
+    return _folder("examples")
+
+
+def checks() -> list[Query]:
+    """Integrity checks: each must return zero rows or the build fails."""
+    return _folder("checks")
+
+
+def query_prefixes(base_iri: str) -> dict[str, str]:
+    """Every prefix a query may use undeclared; `kgbase:` and `kgid:` name our own namespaces."""
+    return {**all_prefixes(base_iri), "kgbase": base_iri, "kgid": base_iri + "id/"}
+
+
+def as_term(value: object):
+    """A pyoxigraph term for a binding: terms pass through, other values become literals."""
+    if isinstance(value, NamedNode | BlankNode | Literal):
+        return value
+    if isinstance(value, bool | int | float | str):
+        return Literal(value)
+    raise TypeError(f"cannot bind {value!r}: pass a NamedNode, Literal or plain value")
+
+
+def run(
+    store: Store,
+    query: str | Query,
+    *,
+    base_iri: str = DEFAULT_BASE_IRI,
+    union: bool = True,
+    **bindings: object,
+):
+    """Run a named query (or a Query) with bindings; the default graph is the union by default."""
+    q = query if isinstance(query, Query) else load_query(query)
+    subs = {Variable(k): as_term(v) for k, v in bindings.items()}
+    try:
+        return store.query(
+            q.text,
+            prefixes=query_prefixes(base_iri),
+            use_default_graph_as_union=union,
+            substitutions=subs or None,
+        )
+    except SyntaxError as err:
+        raise QuerySyntaxError(f"{q.name}: {err}") from err
