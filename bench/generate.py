@@ -28,20 +28,23 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE = "https://w3id.org/khojaly/"
 #: Bump when the templates change, so cached data sets are regenerated.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CLAIMS_PER_SOURCE = 48
 OUTCOMES = ("killed", "taken-captive", "fate-unknown", "captives-handed-over")
 GROUPS = ("people", "civilians", "women", "children", "elderly", "families")
 QUALIFIERS = ("exact", "approximately", "at-least", "more-than")
 
-PROLOG = """@prefix kgo:     <{up}ontology#> .
-@prefix concept: <{up}id/concept/> .
-@prefix event:   <{up}id/event/> .
-@prefix place:   <{up}id/place/> .
-@prefix org:     <{up}id/organisation/> .
-@prefix source:  <{up}id/source/> .
-@prefix claim:   <{up}id/claim/> .
+PROLOG = """@prefix kgo:     <../../ontology#> .
+@prefix concept: <../concept/> .
+@prefix event:   <../event/> .
+@prefix place:   <../place/> .
+@prefix org:     <../organisation/> .
+@prefix source:  <../source/> .
+@prefix claim:   <../claim/> .
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix prov:    <http://www.w3.org/ns/prov#> .
 @prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
 @prefix schema:  <https://schema.org/> .
 @prefix sem:     <http://semanticweb.cs.vu.nl/2009/11/sem/> .
@@ -51,25 +54,53 @@ PROLOG = """@prefix kgo:     <{up}ontology#> .
 @prefix wgs:     <http://www.w3.org/2003/01/geo/wgs84_pos#> .
 
 """
-UP = "../../"  # from {base}id/{kind}/{slug} back to {base}
 
-EVENT = """<> a schema:Event, sem:Event, crm:E5_Event ;
-    rdfs:label "Synthetic event {n}"@en, "Sintetik hadis\u0259 {n}"@az, "\u0421\u0438\u043d\u0442\u0435\u0442\u0438\u0447\u0435\u0441\u043a\u043e\u0435 \u0441\u043e\u0431\u044b\u0442\u0438\u0435 {n}"@ru ;
-    schema:name "Synthetic event {n}"@en ;
-    schema:description "A synthetic event generated for benchmarks; not a real event."@en ;
+#: "Synthetic <what>" in the languages our real labels use (az, ru, hy).
+SYNTHETIC = {
+    "event": ("Sintetik hadisə", "Синтетическое событие", "Սինթետիկ իրադարձություն"),
+    "town": ("Sintetik qəsəbə", "Синтетический городок", "Սինթետիկ ավան"),
+    "city": ("Sintetik şəhər", "Синтетический город", "Սինթետիկ քաղաք"),
+    "memorial": ("Sintetik abidə", "Синтетический памятник", "Սինթետիկ հուշարձան"),
+}
+
+
+def labels(what: str, n: str) -> str:
+    az, ru, hy = SYNTHETIC[what]
+    en = f"Synthetic {what} {n}"
+    return (f'rdfs:label "{en}"@en ;\n    skos:prefLabel "{en}"@en, '
+            f'"{az} {n}"@az, "{ru} {n}"@ru, "{hy} {n}"@hy')
+
+
+EVENT = """<> a sem:Event, schema:Event, crm:E5_Event ;
+    {labels} ;
+    rdfs:comment "A synthetic event generated for benchmarks; not a real event."@en ;
+    sem:hasPlace place:syn-{n}-town ;
+    schema:location place:syn-{n}-town ;
     schema:startDate "{start}"^^xsd:date ;
     schema:endDate "{end}"^^xsd:date ;
-    schema:location place:syn-{n}-town ;
-    sem:hasPlace place:syn-{n}-town .
+    dcterms:source source:syn-{n} ;
+    kgo:linkStatus concept:link-status-pending .
 """
 
 PLACE = """<> a schema:Place, crm:E53_Place ;
-    rdfs:label "Synthetic {what} {n}"@en, "Sintetik {what_az} {n}"@az, "\u0421\u0438\u043d\u0442\u0435\u0442\u0438\u0447\u0435\u0441\u043a\u0438\u0439 {what_ru} {n}"@ru, "\u054d\u056b\u0576\u0569\u0565\u057f\u056b\u056f {n}"@hy ;
+    {labels} ;
+    kgo:hasName <#name> ;
+    prov:wasDerivedFrom source:syn-{n} ;
     wgs:lat "{lat}"^^xsd:decimal ;
     wgs:long "{long}"^^xsd:decimal ;
-    geo:hasGeometry [ a geo:Geometry ; geo:asWKT "POINT({long} {lat})"^^geo:wktLiteral ] ;
-    kgo:hasName [ a kgo:PlaceName ; kgo:nameString "Synthetic {what} {n}"@en ; kgo:validFrom "{year}"^^xsd:gYear ] ;
+    geo:hasGeometry <#geometry> ;
     kgo:linkStatus concept:link-status-pending{contained} .
+
+<#geometry> a geo:Geometry ;
+    rdfs:label "point of synthetic {what} {n}"@en ;
+    geo:asWKT "POINT({long} {lat})"^^geo:wktLiteral ;
+    prov:wasDerivedFrom source:syn-{n} .
+
+<#name> a kgo:PlaceName ;
+    rdfs:label "Synthetic {what} {n}"@en ;
+    kgo:nameString "Synthetic {what} {n}"@en ;
+    kgo:validFrom "{year}"^^xsd:gYear ;
+    dcterms:source source:syn-{n} .
 """
 
 ORGANISATION = """<> a schema:Organization, crm:E74_Group ;
@@ -79,21 +110,28 @@ ORGANISATION = """<> a schema:Organization, crm:E74_Group ;
     kgo:linkStatus concept:link-status-pending .
 """
 
-MEMORIAL = """<> a kgo:Memorial ;
-    rdfs:label "Synthetic memorial {n}"@en, "Sintetik abid\u0259 {n}"@az ;
+MEMORIAL = """<> a kgo:Memorial, schema:LandmarksOrHistoricalBuildings, crm:E22_Human-Made_Object ;
+    {labels} ;
     kgo:commemorates event:syn-{n} ;
     schema:location place:syn-{n}-city ;
     schema:dateCreated "{created}"^^xsd:date ;
-    schema:height "{height}" ;
-    schema:material "bronze"@en, "granite"@en .
+    schema:height <#height> ;
+    schema:material "bronze"@en, "granite"@en ;
+    dcterms:source source:syn-{n} ;
+    kgo:linkStatus concept:link-status-pending .
+
+<#height> a schema:QuantitativeValue ;
+    rdfs:label "{height} m"@en ;
+    schema:value {height} ;
+    schema:unitCode "MTR" .
 """
 
-SOURCE = """<> a kgo:SourceDocument, schema:NewsArticle ;
+SOURCE = """<> a kgo:SourceDocument, prov:Entity, schema:Report ;
     rdfs:label "Synthetic report {n}"@en ;
-    schema:headline "Synthetic report {n}"@en ;
-    schema:publisher org:syn-{n} ;
-    schema:datePublished "{published}"^^xsd:date ;
-    schema:inLanguage "en" ;
+    dcterms:title "Synthetic report {n}"@en ;
+    dcterms:publisher org:syn-{n} ;
+    dcterms:date "{published}"^^xsd:date ;
+    dcterms:language "en" ;
     kgo:sourceKind concept:source-kind-primary ;
     schema:about event:syn-{n} .
 """
@@ -101,14 +139,17 @@ SOURCE = """<> a kgo:SourceDocument, schema:NewsArticle ;
 CLAIM = """claim:syn-{n}-{k} a kgo:FigureClaim ;
     rdfs:label "{label}"@en ;
     kgo:about event:{about} ;
-    kgo:statedIn <> ;
     kgo:counts concept:outcome-{outcome} ;
     kgo:populationGroup concept:population-{group} ;
-    kgo:qualifier concept:qualifier-{qualifier} ;
     schema:value {value} ;
+    kgo:qualifier concept:qualifier-{qualifier} ;
     kgo:referenceDate "{end}"^^xsd:date ;
-    kgo:evidence [ a oa:SpecificResource ; oa:hasSource <> ;
-        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "{quote}" ] ] .
+    kgo:statedIn <> ;
+    kgo:evidence [
+        a oa:SpecificResource ;
+        oa:hasSource <> ;
+        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "{quote}"@en ]
+    ] .
 """
 
 
@@ -128,28 +169,30 @@ def make_unit(i: int, rng: random.Random) -> Unit:
     start = f"{1990 + rng.randrange(30)}-{1 + rng.randrange(12):02d}-{day:02d}"
     end = start[:8] + f"{min(day + 1, 28):02d}"
     lat, long = 38.5 + rng.random() * 3, 44.5 + rng.random() * 6
+    town, city = f"{lat:.5f} {long:.5f}".split(), f"{lat + 0.3:.5f} {long + 0.3:.5f}".split()
     files = {
-        f"event/syn-{n}.ttl": EVENT.format(n=n, start=start, end=end),
+        f"event/syn-{n}.ttl": EVENT.format(labels=labels("event", n), n=n, start=start, end=end),
         f"place/syn-{n}-town.ttl": PLACE.format(
-            n=n, what="town", what_az="q\u0259s\u0259b\u0259", what_ru="\u0433\u043e\u0440\u043e\u0434\u043e\u043a",
-            lat=f"{lat:.5f}", long=f"{long:.5f}", year=1900 + rng.randrange(100),
+            labels=labels("town", n), n=n, what="town", lat=town[0], long=town[1],
+            year=1900 + rng.randrange(100),
             contained=f" ;\n    schema:containedInPlace place:syn-{n}-city",
         ),
         f"place/syn-{n}-city.ttl": PLACE.format(
-            n=n, what="city", what_az="\u015f\u0259h\u0259r", what_ru="\u0433\u043e\u0440\u043e\u0434",
-            lat=f"{lat + 0.3:.5f}", long=f"{long + 0.3:.5f}", year=1800 + rng.randrange(100),
-            contained="",
+            labels=labels("city", n), n=n, what="city", lat=city[0], long=city[1],
+            year=1800 + rng.randrange(100), contained="",
         ),
         f"organisation/syn-{n}.ttl": ORGANISATION.format(n=n),
         f"memorial/syn-{n}.ttl": MEMORIAL.format(
-            n=n, created=f"{1993 + rng.randrange(30)}-02-26", height=f"{5 + rng.randrange(10)}.{rng.randrange(10)} m"
+            labels=labels("memorial", n), n=n, created=f"{1993 + rng.randrange(30)}-02-26",
+            height=f"{5 + rng.randrange(10)}.{rng.randrange(10)}",
         ),
     }
     claims, quotes = [], []
     for k in range(CLAIMS_PER_SOURCE):
         outcome, group = rng.choice(OUTCOMES), rng.choice(GROUPS)
         value = 1 + rng.randrange(2000)
-        quote = f"Synthetic report {n} counts {value} {group}: {outcome.replace('-', ' ')} (item {k})."
+        what = outcome.replace("-", " ")
+        quote = f"Synthetic report {n} counts {value} {group}: {what} (item {k})."
         quotes.append(quote)
         claims.append(CLAIM.format(
             n=n, k=f"{k:02d}", about="syn-000000" if k == 0 else f"syn-{n}",
@@ -158,8 +201,9 @@ def make_unit(i: int, rng: random.Random) -> Unit:
             value=value, end=end, quote=quote,
         ))
     published = f"{2000 + rng.randrange(26)}-02-26"
-    files[f"source/syn-{n}.ttl"] = SOURCE.format(n=n, published=published) + "\n" + "\n".join(claims)
-    files = {path: PROLOG.format(up=UP) + body for path, body in files.items()}
+    source = SOURCE.format(n=n, published=published)
+    files[f"source/syn-{n}.ttl"] = source + "\n" + "\n".join(claims)
+    files = {path: PROLOG + body for path, body in files.items()}
     text = f"Synthetic report {n}\n\n" + "\n".join(quotes) + "\n"
     return Unit(files=files, text=(f"texts/syn-{n}.txt", text))
 

@@ -1,0 +1,152 @@
+"""The benchmark runner: every measurement against its baseline, same invocation, same data.
+
+    python -m bench.run --sizes 100k            # `make bench-quick`
+    python -m bench.run --sizes 1M,10M          # `make bench`
+
+For each size: generate (cached under var/bench/), `kg build` vs raw `Store.bulk_load`, export
+per format vs pyoxigraph's serializer, the engine time of every .rq file (and its growth against
+a 10k store built in the same run), worker start-up, the endpoint under load vs the minimal
+baseline app and Oxigraph's server, and RSS while streaming a large result. Raw numbers go to
+bench/results/<date>-<sizes>.json, the tables to bench/results/<date>-<sizes>.md
+(see bench/report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import generate, report
+from bench.http import measure_http
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+BASE = generate.DEFAULT_BASE
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def task(name: str, *args: str, timeout: float = 7200) -> dict:
+    """Run one bench.tasks operation in a child process; its JSON, or the error it gave."""
+    cmd = [sys.executable, "-m", "bench.tasks", name, *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-3:]
+        return {"error": " | ".join(tail) or f"exit {proc.returncode}"}
+    return json.loads(proc.stdout)
+
+
+def inputs_digest(size: int, seed: int) -> str:
+    """Cache key of a generated data set: the generator, the real data and the ontology."""
+    h = hashlib.sha256(f"{generate.GENERATOR_VERSION}:{size}:{seed}".encode())
+    h.update((ROOT / "bench" / "generate.py").read_bytes())
+    for folder in ("data", "ontology"):
+        for p in sorted((ROOT / folder).rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(ROOT).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def ensure_data(label: str, seed: int) -> tuple[Path, Path]:
+    size = generate.parse_size(label)
+    where = WORK / label
+    stamp = where / "stamp"
+    digest = inputs_digest(size, seed)
+    data, nq = where / "data", where / "dataset.nq"
+    if stamp.exists() and stamp.read_text() == digest and nq.exists():
+        return data, nq
+    log(f"{label}: generating")
+    where.mkdir(parents=True, exist_ok=True)
+    generate.generate(size, data, seed=seed, base=BASE)
+    generate.write_nquads(data, nq, base=BASE)
+    stamp.write_text(digest)
+    return data, nq
+
+
+def bindings(label: str) -> dict[str, str]:
+    """IRIs the parameterised queries are bound to: a typical entity and the hub."""
+    return {"typical": f"{BASE}id/place/syn-000001-town", "hub": f"{BASE}id/event/syn-000000",
+            "source": f"{BASE}id/source/syn-000001"}
+
+
+def measure_size(label: str, args) -> dict:
+    data, nq = ensure_data(label, args.seed)
+    where = WORK / label
+    res: dict = {"size": label, "nquads_lines": sum(1 for _ in open(nq, "rb"))}
+    raw_dir = where / "raw-store"
+    shutil.rmtree(raw_dir, ignore_errors=True)
+    log(f"{label}: raw bulk_load")
+    res["bulk_load"] = task("bulk_load", "--nquads", str(nq), "--dir", str(raw_dir))
+    store_link = where / "store"
+    log(f"{label}: kg build")
+    res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link))
+    store_dir = store_link / "oxigraph"
+    if not store_dir.is_dir():
+        log(f"{label}: build gave no store ({res['build'].get('error')}); using the raw store")
+        store_dir, store_link = raw_dir, None
+    log(f"{label}: export")
+    res["export"] = task("export", "--store", str(store_dir), "--out", str(where / "export"),
+                         "--repeat", str(args.repeat))
+    log(f"{label}: queries")
+    b = json.dumps(bindings(label))
+    res["queries"] = task("queries", "--store", str(store_dir), "--bindings", b,
+                          "--base-iri", BASE)
+    if store_link is not None:
+        log(f"{label}: worker start-up")
+        res["startup"] = [task("startup", "--store", str(store_link), "--store-dir",
+                               str(store_dir)) for _ in range(3)]
+    if args.http:
+        res["http"] = measure_http(store_link, store_dir, bindings(label), args, log)
+    return res
+
+
+def reference_queries(args) -> dict:
+    """The same queries on a 10k store of this run: what 'grows with the store' is measured by."""
+    data, nq = ensure_data("10k", args.seed)
+    ref_dir = WORK / "10k" / "raw-store"
+    shutil.rmtree(ref_dir, ignore_errors=True)
+    task("bulk_load", "--nquads", str(nq), "--dir", str(ref_dir))
+    return task("queries", "--store", str(ref_dir), "--bindings", json.dumps(bindings("10k")),
+                "--base-iri", BASE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Khojaly KG benchmarks (issue 5)")
+    ap.add_argument("--sizes", default="100k", help="comma-separated: 10k,100k,1M,10M")
+    ap.add_argument("--seed", type=int, default=1992)
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions of build-side timings")
+    ap.add_argument("--duration", type=float, default=3.0, help="seconds per load test")
+    ap.add_argument("--connections", default="1,8,32")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers, all servers")
+    ap.add_argument("--no-http", dest="http", action="store_false")
+    ap.add_argument("--out", type=Path, help="markdown report (default bench/results/<date>.md)")
+    args = ap.parse_args(argv)
+    started = time.time()
+    results = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+               "machine": report.machine(), "args": vars(args) | {"out": str(args.out)}}
+    log("reference 10k store")
+    results["reference"] = reference_queries(args)
+    results["sizes"] = []
+    for label in args.sizes.split(","):
+        results["sizes"].append(measure_size(label.strip(), args))
+    results["seconds"] = time.time() - started
+    name = f"{dt.date.today().isoformat()}-{args.sizes.replace(',', '-')}"
+    out = args.out or ROOT / "bench" / "results" / f"{name}.md"
+    raw = out.with_suffix(".json")
+    raw.write_text(json.dumps(results, indent=1))
+    out.write_text(report.render(results, raw.name))
+    log(f"wrote {out.relative_to(ROOT)} and {raw.name} in {results['seconds']:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
