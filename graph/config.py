@@ -42,6 +42,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    threads: int = 4  # per gunicorn worker; also the size of its pool of query processes
+    cache_max_age: int = 300  # seconds, Cache-Control max-age on read responses
     query_timeout: float = 10.0
     max_query_length: int = 20_000
     max_request_bytes: int = 1_000_000
