@@ -77,7 +77,9 @@ def _new_build_dir(settings: Settings, version: str, now: datetime) -> Path:
     return path
 
 
-def _fill(build_dir: Path, parsed: Parsed, settings: Settings, version: str, now: datetime, on_step: Step) -> BuildReport:
+def _fill(
+    build_dir: Path, parsed: Parsed, settings: Settings, version: str, now: datetime, on_step: Step
+) -> BuildReport:
     on_step("loading the store")
     store = Store(str(build_dir / STORE_DIR))
     store.bulk_extend(parsed.all_quads())
@@ -119,7 +121,7 @@ def _swap(settings: Settings, build_dir: Path) -> None:
 
 def _prune(settings: Settings, current: Path) -> None:
     """Keep the newest `keep_builds` builds (always the current one); remove older ones."""
-    builds = sorted((p for p in builds_root(settings).iterdir() if p.is_dir()), key=lambda p: p.name)
+    builds = sorted(p for p in builds_root(settings).iterdir() if p.is_dir())
     keep = {p.name for p in builds[-max(settings.keep_builds, 1) :]} | {current.name}
     for p in builds:
         if p.name not in keep:

@@ -44,7 +44,9 @@ def _items(store: Store, fmt: RdfFormat, graph: str | None) -> list[Quad] | list
     return sorted(triples, key=_sort_key)
 
 
-def to_bytes(store: Store, fmt: RdfFormat, *, graph: str | None = None, base_iri: str | None = None) -> bytes:
+def to_bytes(
+    store: Store, fmt: RdfFormat, *, graph: str | None = None, base_iri: str | None = None
+) -> bytes:
     """The dump as bytes; `base_iri` picks our prefixes (kgo:, place:, ...) for Turtle/TriG."""
     items = _items(store, fmt, graph)
     prefixes = all_prefixes(base_iri) if base_iri else None

@@ -25,9 +25,10 @@ def rdf_format(name: str) -> RdfFormat:
 def results_format(name: str) -> QueryResultsFormat:
     """A SPARQL results format from an extension (csv, tsv, json, xml) or a media type."""
     key = name.strip().lower().lstrip(".")
-    fmt = (
-        QueryResultsFormat.from_media_type(key) if "/" in key else QueryResultsFormat.from_extension(key)
-    )
+    if "/" in key:
+        fmt = QueryResultsFormat.from_media_type(key)
+    else:
+        fmt = QueryResultsFormat.from_extension(key)
     if fmt is None:
         raise UnknownFormat(f"unknown SPARQL results format {name!r} (try csv, tsv, json, xml)")
     return fmt

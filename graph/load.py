@@ -63,7 +63,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def discover(settings: Settings) -> list[InputFile]:
-    """Every input file in a stable order, mapped per ADR 0001; a file outside the layout is an error."""
+    """Every input file in a stable order, mapped per ADR 0001; files outside the layout fail."""
     base = settings.base_iri
     root = settings.root
     files: list[InputFile] = []

@@ -63,7 +63,8 @@ def describe(
     add(ds, VOID + "distinctObjects", count(t.objects))
     add(ds, VOID + "sparqlEndpoint", NamedNode(base_iri + "sparql"))
     add(ds, VOID + "uriSpace", Literal(base_iri + "id/"))
-    add(ds, DCT + "modified", Literal(modified.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
+    stamp = modified.isoformat(timespec="seconds")
+    add(ds, DCT + "modified", Literal(stamp, datatype=NamedNode(XSD + "dateTime")))
     add(ds, OWL + "versionInfo", Literal(version))
     add(ds, DCT + "hasVersion", Literal(version))
     for fmt in dump_formats:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
 
@@ -57,13 +57,18 @@ def parse_header(name: str, text: str) -> Query:
     return Query(name, text, title, " ".join(description), tuple(params))
 
 
-def _queries_dir():
-    return resources.files("graph") / "queries"
+def _queries_dir() -> Path:
+    """graph/queries/ next to this module.
+
+    Not importlib.resources: under the editable install the `kg` console script sees `graph` through
+    setuptools' path finder, and `resources.files("graph")` then fails (NotADirectoryError).
+    """
+    return Path(__file__).resolve().parent / "queries"
 
 
 def load_query(name: str) -> Query:
     """A query by name: "stats_graphs" or "checks/claim-without-source-violation"."""
-    res = _queries_dir().joinpath(*f"{name.removesuffix('.rq')}.rq".split("/"))
+    res = _queries_dir() / f"{name.removesuffix('.rq')}.rq"
     if not res.is_file():
         raise KGError(f"no query named {name!r} in graph/queries/")
     return parse_header(name.removesuffix(".rq"), res.read_text(encoding="utf-8"))
@@ -73,7 +78,7 @@ def _folder(sub: str) -> list[Query]:
     folder = _queries_dir() / sub
     if not folder.is_dir():
         return []
-    names = sorted(r.name for r in folder.iterdir() if r.name.endswith(".rq"))
+    names = sorted(r.name for r in folder.glob("*.rq"))
     return [load_query(f"{sub}/{n}") for n in names]
 
 

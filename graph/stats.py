@@ -21,7 +21,8 @@ class Totals:
 
 
 def triples_per_graph(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> list[tuple[str, int]]:
-    return [(r["graph"].value, int(r["triples"].value)) for r in run(store, "stats_graphs", base_iri=base_iri)]
+    rows = run(store, "stats_graphs", base_iri=base_iri)
+    return [(r["graph"].value, int(r["triples"].value)) for r in rows]
 
 
 def instances_per_class(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> list[tuple[str, int]]:

@@ -57,6 +57,10 @@ def _label(node: rdflib.term.Node, data: rdflib.Graph) -> tuple[str, rdflib.term
     return f"[] inside {current}", current
 
 
+def _local(iri: rdflib.term.Node | None) -> str:
+    return str(iri).rsplit("#", 1)[-1].lower()
+
+
 def _path(graph: rdflib.Graph, result) -> str | None:
     path = graph.value(result, SH.resultPath)
     if path is None:
@@ -98,7 +102,7 @@ def validate(parsed: Parsed, settings: Settings) -> Report:
             file=files.get(str(anchor)),
             focus=shown,
             path=_path(results, result),
-            check="shape" if severity == SH.Violation else f"shape-{str(severity).split('#')[-1].lower()}",
+            check="shape" if severity == SH.Violation else f"shape-{_local(severity)}",
         )
         (report.problems if severity == SH.Violation else report.warnings).append(problem)
     report.problems.sort(key=lambda p: (p.file or "", p.focus or "", p.path or ""))

@@ -1,0 +1,304 @@
+"""`kg`: build, validate, query, export and serve the Khojaly knowledge graph.
+
+Data goes to stdout; progress and logs go to stderr. Exit codes follow pySHACL's documented
+convention: 0 OK, 1 the data does not conform (syntax, shapes, integrity), 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, RdfFormat
+
+from graph.config import Settings
+from graph.errors import DataError, KGError, QuerySyntaxError
+from graph.formats import rdf_format, results_format
+from graph.namespaces import all_prefixes
+from graph.queries import Query, parse_header, run
+
+
+class KGGroup(click.Group):
+    """A click group that turns our domain errors into messages on stderr and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DataError as err:
+            for problem in err.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"kg: {len(err.problems)} problem(s); nothing was changed", err=True)
+            ctx.exit(err.exit_code)
+        except KGError as err:
+            click.echo(f"kg: {err}", err=True)
+            ctx.exit(err.exit_code)
+
+
+def _stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
+def _progress(label: str):
+    """A rich spinner on stderr when it is a terminal; nothing otherwise."""
+    if not _stderr_is_tty():
+        return nullcontext(lambda _step: None)
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    status = console.status(label)
+
+    class _Steps:
+        def __enter__(self):
+            status.__enter__()
+            return lambda step: status.update(f"{label}: {step}")
+
+        def __exit__(self, *exc):
+            return status.__exit__(*exc)
+
+    return _Steps()
+
+
+@click.group(cls=KGGroup)
+@click.option("--base-iri", help="Base IRI of the dataset (default: KG_BASE_IRI or w3id.org).")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), help="Store symlink path.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Instance data folder.")
+@click.option("--ontology-dir", type=click.Path(path_type=Path), help="Ontology folder.")
+@click.version_option(package_name="khojaly-kg")
+@click.pass_context
+def main(ctx, base_iri, store_path, data_dir, ontology_dir):
+    """The Khojaly knowledge graph: build, validate, query, export and serve it."""
+    overrides = {
+        "base_iri": base_iri,
+        "store_path": store_path,
+        "data_dir": data_dir,
+        "texts_dir": data_dir / "texts" if data_dir else None,
+        "ontology_dir": ontology_dir,
+    }
+    if ctx.obj is None:
+        ctx.obj = Settings.from_env(**overrides)
+    elif isinstance(ctx.obj, Settings):  # tests pass settings; options still win
+        ctx.obj = ctx.obj.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@main.command()
+@click.pass_obj
+def build(settings: Settings):
+    """Parse, validate, load a NEW store and swap it in atomically; print a summary.
+
+    On any problem the previous store keeps serving and nothing is changed.
+    """
+    from graph.build import build as run_build
+
+    with _progress("building") as step:
+        report = run_build(settings, on_step=step)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"built version {report.version}: {report.triples} triples in {len(report.graphs)} "
+        f"named graphs -> {settings.store_path}",
+        err=True,
+    )
+
+
+@main.command()
+@click.pass_obj
+def validate(settings: Settings):
+    """Parse and validate (SHACL + integrity checks) without loading. Exit 0, 1 or 2."""
+    from graph.build import check_inputs
+
+    with _progress("validating") as step:
+        parsed, report = check_inputs(settings, on_step=step)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not report.conforms:
+        raise DataError(report.problems)
+    click.echo(f"conforms: {len(parsed.files)} files, no problems", err=True)
+
+
+def _read_query(text: str | None, file: str | None) -> Query:
+    if text is not None and file is not None:
+        raise click.UsageError("give the query as an argument or with --file, not both")
+    if text == "-" or file == "-":
+        return parse_header("stdin", sys.stdin.read())
+    if file is not None:
+        return parse_header(Path(file).stem, Path(file).read_text(encoding="utf-8"))
+    if text is None:
+        raise click.UsageError("give a query: an argument, --file FILE, or - for stdin")
+    return parse_header("argument", text)
+
+
+def _cell(term, prefixes: dict[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        for p, ns in prefixes.items():
+            if term.value.startswith(ns) and len(term.value) > len(ns):
+                local = term.value[len(ns) :]
+                if "/" not in local and "#" not in local:
+                    return f"{p}:{local}"
+        return f"<{term.value}>"
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Literal) and term.language:
+        return f"{term.value}@{term.language}"
+    return term.value
+
+
+def _print_table(solutions: QuerySolutions, base_iri: str) -> None:
+    prefixes = all_prefixes(base_iri)
+    names = [v.value for v in solutions.variables]
+    rows = [[_cell(s[n], prefixes) for n in names] for s in solutions]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*names)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--file", "-f", "file", help="Read the query from a file (- for stdin).")
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    help="table, csv, tsv, json or xml; for CONSTRUCT/DESCRIBE an RDF format (default turtle).",
+)
+@click.pass_obj
+def query(settings: Settings, query, file, fmt):
+    """Run a SPARQL query against the built store (argument, --file, or - for stdin).
+
+    Our prefixes (kgo:, place:, schema:, ...) may be used without PREFIX lines. The default
+    graph is the union of all named graphs.
+    """
+    from graph.store import open_store
+
+    q = _read_query(query, file)
+    store = open_store(settings)
+    try:
+        result = run(store, q, base_iri=settings.base_iri)
+    except QuerySyntaxError as err:
+        raise click.UsageError(str(err)) from err
+    out = click.get_binary_stream("stdout")
+    if isinstance(result, QuerySolutions):
+        if fmt == "table":
+            _print_table(result, settings.base_iri)
+        else:
+            out.write(result.serialize(format=results_format(fmt)))
+    elif isinstance(result, QueryBoolean):
+        if fmt == "table":
+            click.echo("true" if bool(result) else "false")
+        else:
+            out.write(result.serialize(format=results_format(fmt)))
+    else:
+        rdf = RdfFormat.TURTLE if fmt == "table" else rdf_format(fmt)
+        prefixes = all_prefixes(settings.base_iri) if rdf.name in ("Turtle", "TriG") else None
+        out.write(result.serialize(format=rdf, prefixes=prefixes) or b"")
+    out.flush()
+
+
+@main.command()
+@click.option("--format", "fmt", help="Extension or media type (ttl, trig, nt, nq, jsonld, rdf).")
+@click.option("--output", "-o", default="-", show_default=True, help="Output file, - for stdout.")
+@click.option("--graph", "graph", help="Export one named graph (its IRI) instead of the dataset.")
+@click.pass_obj
+def export(settings: Settings, fmt, output, graph):
+    """Export the dataset (or one graph) deterministically; Turtle unless told otherwise.
+
+    The format is guessed from the output file's extension when --format is not given. Quad
+    formats keep the named graphs; triple formats get their union.
+    """
+    from graph.export import dump
+    from graph.store import open_store
+
+    if fmt is None:
+        fmt = Path(output).suffix if output != "-" and Path(output).suffix else "ttl"
+    rdf = rdf_format(fmt)
+    store = open_store(settings)
+    if graph is not None and not store.contains_named_graph(NamedNode(graph)):
+        raise click.BadParameter(f"no named graph <{graph}> in the store", param_hint="--graph")
+    if output == "-":
+        out = click.get_binary_stream("stdout")
+        dump(store, rdf, out, graph, base_iri=settings.base_iri)
+        out.flush()
+    else:
+        dump(store, rdf, Path(output), graph, base_iri=settings.base_iri)
+        click.echo(f"wrote {output} ({rdf.name})", err=True)
+
+
+@main.command()
+@click.pass_obj
+def stats(settings: Settings):
+    """Print triples per named graph and instances per class."""
+    from graph.stats import instances_per_class, triples_per_graph
+    from graph.store import dataset_version, open_store
+
+    store = open_store(settings)
+    click.echo(f"version\t{dataset_version(settings)}")
+    graphs = triples_per_graph(store, settings.base_iri)
+    click.echo(f"triples\t{sum(n for _, n in graphs)}")
+    click.echo("\ngraph\ttriples")
+    for iri, n in graphs:
+        click.echo(f"{iri}\t{n}")
+    prefixes = all_prefixes(settings.base_iri)
+    click.echo("\nclass\tinstances")
+    for iri, n in instances_per_class(store, settings.base_iri):
+        click.echo(f"{_cell(NamedNode(iri), prefixes)}\t{n}")
+
+
+def _settings_env(settings: Settings) -> dict[str, str]:
+    """KG_* variables that make `create_app()` in a child process see these settings."""
+    return {
+        "KG_BASE_IRI": settings.base_iri,
+        "KG_STORE_PATH": str(settings.store_path),
+        "KG_DATA_DIR": str(settings.data_dir),
+        "KG_ONTOLOGY_DIR": str(settings.ontology_dir),
+    }
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (default: settings, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: settings, 8000).")
+@click.option("--workers", type=int, help="gunicorn worker processes.")
+@click.pass_obj
+def serve(settings: Settings, host, port, workers):
+    """Serve the built store with gunicorn running 'endpoint:create_app()'."""
+    from graph.store import current_build_dir
+
+    current_build_dir(settings)  # fail early, with exit code 2, when nothing was built
+    host = host or settings.host
+    port = port or settings.port
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers or settings.workers),
+        "--timeout",
+        str(max(int(settings.query_timeout * 3), 30)),
+        "endpoint:create_app()",
+    ]
+    click.echo(f"serving http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    os.environ.update(_settings_env(settings))
+    os.execv(sys.executable, args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands from other modules are registered here, one line each, e.g.:
+#     from graph.link import link
+#     main.add_command(link)
+# ---------------------------------------------------------------------------------------------

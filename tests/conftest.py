@@ -1,0 +1,51 @@
+"""Shared fixtures. Keep this file tidy: one fixture per job, each with a line saying what it gives.
+
+- `mini_settings`: Settings for a fresh tmp copy of tests/fixtures/mini (tests may break it).
+- `repo_settings`: Settings for a fresh tmp copy of the real ontology/ and data/ (tests may break it).
+- `built_settings`: (session) the REAL data built once into a tmp store; read-only for tests.
+- `runner`: a click CliRunner.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from graph.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+
+
+def copy_inputs(src: Path, dest: Path) -> Settings:
+    """Copy ontology/ and data/ of a repository into dest; Settings rooted there, store in dest/var."""
+    for name in ("ontology", "data"):
+        shutil.copytree(src / name, dest / name, ignore=shutil.ignore_patterns("examples"))
+    return Settings(root=dest)
+
+
+@pytest.fixture
+def mini_settings(tmp_path: Path) -> Settings:
+    return copy_inputs(MINI, tmp_path / "repo")
+
+
+@pytest.fixture
+def repo_settings(tmp_path: Path) -> Settings:
+    return copy_inputs(ROOT, tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from graph.build import build
+
+    settings = Settings(store_path=tmp_path_factory.mktemp("built") / "var" / "store")
+    build(settings)
+    return settings
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

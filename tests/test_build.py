@@ -1,0 +1,142 @@
+"""`graph.build`: a new store per build, atomic swap, pruning, and nothing changed on failure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers_graph import edit, store_fingerprint
+from pyoxigraph import NamedNode
+
+from graph import export
+from graph.build import build
+from graph.errors import DataError, StoreMissing, ValidationFailed
+from graph.store import current_build_dir, dataset_version, dumps_dir, open_store
+
+
+def test_build_makes_a_store_behind_a_symlink(mini_settings):
+    report = build(mini_settings)
+    link = mini_settings.store_path
+    assert link.is_symlink()
+    assert current_build_dir(mini_settings) == report.build_dir.resolve()
+    store = open_store(mini_settings)
+    base = mini_settings.base_iri
+    assert store.contains_named_graph(NamedNode(base + "graph/place/khojaly"))
+    assert store.contains_named_graph(NamedNode(base + "graph/source/caliber-2026"))
+    assert store.contains_named_graph(NamedNode(base + "graph/ontology/shapes"))
+    info = json.loads((report.build_dir / "build.json").read_text())
+    assert info["version"] == report.version == dataset_version(mini_settings)
+    assert info["triples"] == report.triples == sum(report.graphs.values())
+    names = sorted(p.name for p in dumps_dir(mini_settings).iterdir())
+    assert names == sorted(f"khojaly.{f.file_extension}" for f in export.DUMP_FORMATS)
+
+
+def test_void_graph_counts_the_data(mini_settings):
+    report = build(mini_settings)
+    store = open_store(mini_settings)
+    rows = list(
+        store.query(
+            "PREFIX void: <http://rdfs.org/ns/void#> SELECT ?n ?endpoint WHERE { GRAPH ?g {"
+            " ?ds void:triples ?n ; void:sparqlEndpoint ?endpoint } }",
+        )
+    )
+    assert len(rows) == 1
+    assert int(rows[0]["n"].value) == report.triples
+    assert rows[0]["endpoint"].value == mini_settings.base_iri + "sparql"
+    per_graph = store.query(
+        "PREFIX void: <http://rdfs.org/ns/void#> SELECT ?sub ?n WHERE { ?ds void:subset ?sub ."
+        " ?sub void:triples ?n }",
+        use_default_graph_as_union=True,
+    )
+    assert {r["sub"].value: int(r["n"].value) for r in per_graph} == report.graphs
+
+
+def test_version_is_a_content_hash(mini_settings):
+    first = build(mini_settings).version
+    assert build(mini_settings).version == first
+    edit(mini_settings.data_dir / "place" / "khojaly.ttl", '"Khojaly"@en', '"Khojaly town"@en')
+    assert build(mini_settings).version != first
+
+
+def test_old_builds_are_pruned(mini_settings):
+    settings = mini_settings.replace(keep_builds=2)
+    dirs = [build(settings).build_dir for _ in range(3)]
+    remaining = sorted(p for p in (settings.store_path.parent / "builds").iterdir())
+    assert remaining == sorted(dirs[1:])
+    assert current_build_dir(settings) == dirs[-1].resolve()
+
+
+def test_open_store_without_a_build_says_so(mini_settings):
+    with pytest.raises(StoreMissing, match="kg build"):
+        open_store(mini_settings)
+
+
+def test_broken_turtle_fails_with_location_and_keeps_the_old_store(repo_settings):
+    """Issue 2: a broken Turtle file fails the build with file:line:column; the old store serves."""
+    build(repo_settings)
+    before = store_fingerprint(repo_settings)
+    target = repo_settings.data_dir / "place" / "baku.ttl"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.rstrip().endswith("."))
+    lines[last] = lines[last].rstrip()[:-1] + " ;;; ]\n"
+    target.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build(repo_settings)
+    (problem,) = caught.value.problems
+    assert problem.file == "data/place/baku.ttl"
+    assert problem.line == last + 1 and problem.column is not None
+    assert str(problem).startswith(f"data/place/baku.ttl:{last + 1}:{problem.column}: ")
+    assert store_fingerprint(repo_settings) == before
+
+
+def test_every_broken_file_is_reported_at_once(mini_settings):
+    edit(mini_settings.data_dir / "place" / "khojaly.ttl", "<> a", "<> a a")
+    edit(mini_settings.data_dir / "dataset.ttl", "<dataset> a", "<dataset> a ?")
+    with pytest.raises(DataError) as caught:
+        build(mini_settings)
+    assert sorted(p.file for p in caught.value.problems) == [
+        "data/dataset.ttl",
+        "data/place/khojaly.ttl",
+    ]
+
+
+def test_shape_violation_fails_with_focus_path_message_and_keeps_the_old_store(mini_settings):
+    build(mini_settings)
+    before = store_fingerprint(mini_settings)
+    edit(mini_settings.data_dir / "source" / "caliber-2026.ttl", "kgo:counts concept:outcome-killed ;", "")
+    with pytest.raises(ValidationFailed) as caught:
+        build(mini_settings)
+    (problem,) = caught.value.problems
+    assert problem.focus == mini_settings.base_iri + "id/claim/caliber-2026-killed"
+    assert problem.path == "kgo:counts"
+    assert "must say what it counts" in problem.message
+    assert problem.file == "data/source/caliber-2026.ttl"
+    assert store_fingerprint(mini_settings) == before
+
+
+def test_a_failure_after_loading_removes_the_half_built_dir(mini_settings, monkeypatch):
+    build(mini_settings)
+    before = store_fingerprint(mini_settings)
+    builds = sorted((mini_settings.store_path.parent / "builds").iterdir())
+
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "dump_all", broken_dump)
+    with pytest.raises(OSError, match="disk full"):
+        build(mini_settings)
+    assert sorted((mini_settings.store_path.parent / "builds").iterdir()) == builds
+    assert store_fingerprint(mini_settings) == before
+
+
+def test_refuses_to_replace_a_real_directory(mini_settings):
+    mini_settings.store_path.mkdir(parents=True)
+    with pytest.raises(Exception, match="not a symlink"):
+        build(mini_settings)
+
+
+def test_the_real_data_builds(built_settings):
+    store = open_store(built_settings)
+    base = built_settings.base_iri
+    assert store.contains_named_graph(NamedNode(base + "graph/void"))
+    assert store.contains_named_graph(NamedNode(base + "graph/event/khojaly-massacre"))
