@@ -16,16 +16,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["KG_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
 
     from endpoint.context import init_context
 
     init_context(app, settings)
 
     from endpoint import entities, site, sparql
+    from endpoint.cors import init_cors
     from endpoint.errors import register_error_handlers
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(entities.bp)
     app.register_blueprint(site.bp)
     register_error_handlers(app)
+    init_cors(app)
     return app

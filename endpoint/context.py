@@ -1,12 +1,16 @@
-"""Per-process state of the app: the settings, the read-only store and the dataset version.
+"""Per-process state of the app: settings, the read-only store, the dataset version, the query pool.
 
 Views reach it with `get_kg()`, the way the Flask tutorial's views reach the database with
 `get_db()`. Nothing here is module-level: each app (and each test) gets its own.
+
+The store directory is resolved once, here: the build swaps the `store` symlink atomically, and
+a process keeps serving the build it opened (its ETags carry that build's version) until it is
+restarted (`kill -HUP` the gunicorn master after `kg build`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from pyoxigraph import Store
@@ -19,14 +23,36 @@ class KGContext:
     settings: Settings
     store: Store | None
     version: str
+    store_dir: str = ""
+    prefixes: dict[str, str] = field(default_factory=dict)
+    pool: object | None = None  # endpoint.executor.QueryPool, created in init_context
+    _named_graphs: list | None = None
+
+    def named_graphs(self) -> list:
+        """The store's named graphs, listed once per process (the store never changes under us)."""
+        if self._named_graphs is None:
+            from endpoint.service_description import named_graphs
+
+            self._named_graphs = named_graphs(self.store) if self.store is not None else []
+        return self._named_graphs
 
 
 def init_context(app: Flask, settings: Settings) -> KGContext:
-    """Open the built store read-only once for this process (placeholder until issue 3 lands)."""
-    from graph.store import open_store, dataset_version
+    """Open the built store read-only once for this process and set up the query workers."""
+    from endpoint.executor import QueryPool
+    from graph.queries import query_prefixes
+    from graph.store import STORE_DIR, current_build_dir, dataset_version, open_store
 
+    store_dir = str(current_build_dir(settings) / STORE_DIR)
     store = open_store(settings, read_only=True)
-    ctx = KGContext(settings=settings, store=store, version=dataset_version(settings))
+    ctx = KGContext(
+        settings=settings,
+        store=store,
+        version=dataset_version(settings),
+        store_dir=store_dir,
+        prefixes=query_prefixes(settings.base_iri),
+        pool=QueryPool(store_dir, size=settings.threads, timeout=settings.query_timeout),
+    )
     app.extensions["kg"] = ctx
     return ctx
 

@@ -1,7 +1,109 @@
-"""Placeholder; the endpoint work (issue 3) renders domain errors here."""
+"""One error taxonomy (graph.errors), three renderings, chosen per request.
 
-from flask import Flask
+- The SPARQL protocol (`/sparql`) answers in plain text with the parser's own message, as
+  Oxigraph and the SPARQL 1.1 Protocol's examples do: SPARQL clients print the body as is.
+- JSON callers (Accept prefers JSON to HTML) get one canonical shape, pinned by a test:
+  `{"ok": false, "status": 400, "error": "QuerySyntaxError", "title": "Bad Request",
+  "message": "..."}`.
+- Browsers get `error.html` (or `<status>.html` when the site has one, e.g. 404.html),
+  autoescaped by Jinja. Other clients (RDF, curl without Accept JSON/HTML) get plain text.
+
+Werkzeug's HTTP errors (404, 405, 413...) take the same path, keeping their headers (Allow).
+Only the outermost handler catches bare `Exception`, and it logs the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import BuildError
+
+from graph.errors import KGError
+
+log = logging.getLogger(__name__)
+
+
+class RequestTooLarge(KGError):
+    """A query (or a request body) longer than the configured cap."""
+
+    status = 413
+
+
+class UnsupportedMediaType(KGError):
+    """A POST whose Content-Type the SPARQL protocol does not define."""
+
+    status = 415
+
+
+class ProtocolError(KGError):
+    """A request the SPARQL 1.1 Protocol does not allow: no query, two queries, a bad graph IRI."""
+
+    status = 400
 
 
 def register_error_handlers(app: Flask) -> None:
-    return None
+    app.register_error_handler(KGError, _handle_kg_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def _handle_kg_error(error: KGError) -> Response:
+    return render_error(error.status, str(error), type(error).__name__)
+
+
+def _handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    response = render_error(status, error.description or "", type(error).__name__)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error(500, "internal error; it has been logged", "InternalServerError")
+
+
+def render_error(status: int, message: str, error_type: str) -> Response:
+    """The error in the rendering this request calls for (see the module docstring)."""
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    kind = _rendering()
+    if kind == "json":
+        response = jsonify(
+            ok=False, status=status, error=error_type, title=title, message=message
+        )
+    elif kind == "html":
+        response = Response(_html(status, title, message, error_type), mimetype="text/html")
+    else:
+        response = Response(f"{title}: {message}\n", mimetype="text/plain")
+    response.status_code = status
+    response.vary.add("Accept")
+    return response
+
+
+def _rendering() -> str:
+    if request.blueprint == "sparql":
+        return "text"
+    best = request.accept_mimetypes.best_match(
+        ["text/html", "application/json", "application/sparql-results+json", "application/ld+json"]
+    )
+    if best is None:
+        return "text"
+    return "html" if best == "text/html" else "json"
+
+
+def _html(status: int, title: str, message: str, error_type: str) -> str:
+    context = {"status": status, "title": title, "message": message, "error": error_type,
+               "path": request.path, "iri": None}
+    try:
+        return render_template([f"{status}.html", "error.html"], **context)
+    except (TemplateNotFound, BuildError):  # the site's templates or routes are not in this app
+        from markupsafe import escape
+
+        return f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>" \
+            f"<p>{escape(message)}</p>"

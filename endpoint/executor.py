@@ -1,0 +1,215 @@
+"""Queries under a hard time limit: a small pool of killable worker processes.
+
+pyoxigraph has no timeout and no cancellation, and an aggregate or ORDER BY does all its work in
+one native call that no Python thread can interrupt. So each query runs in a child process with
+its own `Store.read_only` handle on the same directory (it opens in milliseconds). When a query
+overruns `timeout`, the child is killed (SIGKILL) and replaced lazily; the caller gets
+`QueryTimeout`, and every other request keeps its own worker.
+
+Children come from a `forkserver`: forking a process that holds an open RocksDB (and Flask, and
+threads) is unsafe, while the fork server is a clean interpreter that has imported only the
+worker module, so a respawn costs a fork, not an interpreter start.
+
+The pool is per app (per gunicorn worker process); its size bounds that process's concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from typing import BinaryIO
+
+from endpoint import query_worker
+from endpoint.query_worker import Job, Outcome
+from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing, UnknownFormat
+
+log = logging.getLogger(__name__)
+
+_CTX = multiprocessing.get_context("forkserver")
+_CTX.set_forkserver_preload(["endpoint.query_worker"])
+
+START_TIMEOUT = 30.0
+
+
+class QueryFailed(KGError):
+    """The engine accepted the query but failed while evaluating or serializing it."""
+
+    status = 500
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """Up to `size` worker processes over the store at `store_dir`, each running one job at once."""
+
+    def __init__(self, store_dir: str, size: int, timeout: float, spool_dir: str | None = None):
+        self.store_dir = store_dir
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.spool_dir = spool_dir or tempfile.gettempdir()
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._count = 0
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Start one worker now, so the first request does not pay for it."""
+        self._idle.put(self._acquire())
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+
+    def _spawn(self) -> _Worker:
+        parent, child = _CTX.Pipe()
+        process = _CTX.Process(
+            target=query_worker.serve, args=(child, self.store_dir), daemon=True,
+            name="kg-query-worker",
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        if not parent.poll(START_TIMEOUT):
+            worker.kill()
+            raise StoreMissing(f"a query worker did not start within {START_TIMEOUT:.0f} s")
+        try:
+            hello: Outcome = parent.recv()
+        except EOFError:
+            worker.kill()
+            raise StoreMissing("a query worker exited while opening the store") from None
+        if hello.status != "ok":
+            worker.kill()
+            raise StoreMissing(hello.message)
+        return worker
+
+    def _acquire(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._count < self.size
+            if grow:
+                self._count += 1
+        if grow:
+            try:
+                return self._spawn()
+            except BaseException:
+                self._forget()
+                raise
+        try:
+            return self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryTimeout(
+                f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later"
+            ) from None
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def _release(self, worker: _Worker) -> None:
+        if self._closed:
+            worker.kill()
+            self._forget()
+        else:
+            self._idle.put(worker)
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, job: Job) -> Result:
+        """Run a job to completion within the time limit; raise a KGError otherwise."""
+        spool_path = os.path.join(self.spool_dir, f"kg-result-{uuid.uuid4().hex}.part")
+        job = replace(job, spool_path=spool_path)
+        started = time.monotonic()
+        worker = self._acquire()
+        remaining = self.timeout - (time.monotonic() - started)
+        try:
+            worker.conn.send(job)
+            ready = worker.conn.poll(max(remaining, 0.0))
+            outcome: Outcome | None = worker.conn.recv() if ready else None
+        except (EOFError, OSError, BrokenPipeError) as e:
+            worker.kill()
+            self._forget()
+            _remove(spool_path)
+            raise QueryFailed(f"the query worker died while running the query ({e!r})") from e
+        if outcome is None:
+            worker.kill()
+            self._forget()
+            _remove(spool_path)
+            raise QueryTimeout(
+                f"query stopped: it ran longer than the limit of {self.timeout:g} s "
+                "(KG_QUERY_TIMEOUT); simplify it or add a LIMIT"
+            )
+        self._release(worker)
+        if outcome.status != "ok" or not outcome.spooled:
+            _remove(spool_path)  # a failed serialization may have left a partial file
+        return Result.from_outcome(outcome, spool_path)
+
+
+@dataclass
+class Result:
+    """A finished result: its media type, size and its bytes, inline or in an unlinked file."""
+
+    kind: str
+    media_type: str
+    size: int
+    body: bytes | None
+    handle: BinaryIO | None = None
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome, spool_path: str) -> Result:
+        if outcome.status == "syntax":
+            raise QuerySyntaxError(outcome.message)
+        if outcome.status == "not_acceptable":
+            raise UnknownFormat(f"no acceptable media type for a {outcome.kind} result")
+        if outcome.status != "ok":
+            raise QueryFailed(outcome.message)
+        if not outcome.spooled:
+            return cls(outcome.kind, outcome.media_type, outcome.size, outcome.body)
+        # Open, then unlink: the file lives as long as this handle, whatever the client does.
+        handle = open(spool_path, "rb")  # noqa: SIM115 - closed by close()
+        _remove(spool_path)
+        return cls(outcome.kind, outcome.media_type, outcome.size, None, handle)
+
+    def chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        if self.body is not None:
+            yield self.body
+            return
+        assert self.handle is not None
+        while chunk := self.handle.read(chunk_size):
+            yield chunk
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,136 @@
+"""The body of a query worker process: opens the store read-only and runs jobs off a pipe.
+
+Runs in a child process (see `endpoint.executor`), so it imports pyoxigraph only: no Flask, no
+app. A job is parsed, executed and serialized here in full before the parent hears back, so the
+parent knows the HTTP status before the first byte of the body leaves. Small results come back
+through the pipe; larger ones are spooled to a file the parent named and then streams, so no
+result is ever held whole in memory by either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run. Formats are media types (pyoxigraph formats do not pickle)."""
+
+    query: str
+    spool_path: str
+    results_media_type: str | None  # for SELECT / ASK; None when none is acceptable
+    graph_media_type: str | None  # for CONSTRUCT / DESCRIBE
+    base_iri: str | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    union_default_graph: bool = True
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    inline_limit: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of a job. status: ok | syntax | not_acceptable | error."""
+
+    status: str
+    message: str = ""
+    kind: str = ""  # solutions | boolean | graph
+    media_type: str = ""
+    body: bytes | None = None  # the whole result when small
+    spooled: bool = False  # else the result is in job.spool_path
+    size: int = 0
+
+
+class _Spool:
+    """A binary writer that keeps up to `limit` bytes in memory, then moves to a file."""
+
+    def __init__(self, path: str, limit: int):
+        self.path, self.limit = path, limit
+        self.buffer = bytearray()
+        self.file = None
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.file is None and len(self.buffer) + len(data) <= self.limit:
+            self.buffer += data
+            return len(data)
+        if self.file is None:
+            self.file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+            self.file.write(self.buffer)
+            self.buffer = bytearray()
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def run_job(store: Store, job: Job) -> Outcome:
+    """Parse, execute and serialize one job; every expected failure becomes an Outcome."""
+    kwargs: dict = {"base_iri": job.base_iri, "prefixes": job.prefixes or None}
+    if job.default_graphs:
+        kwargs["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
+    elif job.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    if job.named_graphs:
+        kwargs["named_graphs"] = [NamedNode(iri) for iri in job.named_graphs]
+    try:
+        results = store.query(job.query, **kwargs)
+    except SyntaxError as e:
+        return Outcome("syntax", message=str(e))
+    except (ValueError, OSError, RuntimeError) as e:
+        return Outcome("error", message=str(e))
+    if isinstance(results, QuerySolutions | QueryBoolean):
+        kind = "solutions" if isinstance(results, QuerySolutions) else "boolean"
+        if job.results_media_type is None:
+            return Outcome("not_acceptable", kind=kind)
+        fmt = QueryResultsFormat.from_media_type(job.results_media_type)
+        media_type = job.results_media_type
+    else:
+        kind = "graph"
+        if job.graph_media_type is None:
+            return Outcome("not_acceptable", kind=kind)
+        fmt = RdfFormat.from_media_type(job.graph_media_type)
+        media_type = job.graph_media_type
+    spool = _Spool(job.spool_path, job.inline_limit)
+    try:
+        results.serialize(spool, fmt)
+    except (ValueError, OSError, RuntimeError) as e:
+        return Outcome("error", message=str(e))
+    finally:
+        spool.close()
+    if spool.file is None:
+        return Outcome("ok", kind=kind, media_type=media_type, body=bytes(spool.buffer),
+                       size=spool.size)
+    return Outcome("ok", kind=kind, media_type=media_type, spooled=True, size=spool.size)
+
+
+def serve(conn: Connection, store_dir: str) -> None:
+    """Worker main loop: announce readiness, then answer jobs until the pipe closes."""
+    try:
+        store = Store.read_only(store_dir)
+    except OSError as e:
+        conn.send(Outcome("error", message=f"cannot open the store at {store_dir}: {e}"))
+        return
+    conn.send(Outcome("ok", message="ready"))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(run_job(store, job))

@@ -1,0 +1,70 @@
+"""A small built store for the endpoint tests, laid out the way `kg build` lays out a build.
+
+`<tmp>/builds/test/oxigraph` (the store), `<tmp>/builds/test/build.json` (the version) and the
+`<tmp>/store` symlink, so the app opens it through graph.store exactly as in production. Its
+data are a few named graphs under our base IRI; building it takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pyoxigraph import RdfFormat, Store, parse
+
+from graph.config import DEFAULT_BASE_IRI, Settings
+
+BASE = DEFAULT_BASE_IRI
+EVENT = BASE + "id/event/khojaly-massacre"
+PLACE = BASE + "id/place/khojaly"
+CLAIM = BASE + "id/claim/s1-killed"
+G_EVENT = BASE + "graph/event/khojaly-massacre"
+G_PLACE = BASE + "graph/place/khojaly"
+G_SOURCE = BASE + "graph/source/s1"
+VERSION = "test-version-1"
+
+TRIG = f"""
+@prefix schema: <https://schema.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix kgo: <{BASE}ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{G_EVENT}> {{
+  <{EVENT}> a schema:Event ; rdfs:label "Khojaly massacre"@en , "Xocalı soyqırımı"@az ;
+    schema:location <{PLACE}> ; schema:startDate "1992-02-25"^^xsd:date .
+}}
+<{G_PLACE}> {{
+  <{PLACE}> a schema:Place ; rdfs:label "Khojaly"@en , "Xocalı"@az .
+}}
+<{G_SOURCE}> {{
+  <{CLAIM}> a kgo:FigureClaim ; kgo:about <{EVENT}> ; schema:value 613 ;
+    rdfs:comment "a <b>bold</b> & \\"quoted\\" comment" .
+}}
+"""
+
+# 60**4 = 13M solutions counted inside one native call: seconds of work that no thread can stop.
+HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(
+    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(60))} }}" for i in range(4)
+) + " }"
+
+
+def build_store(root: Path) -> Path:
+    """Write the store and build.json under `root`; return the store symlink path."""
+    build = root / "builds" / "test"
+    build.mkdir(parents=True)
+    store = Store(str(build / "oxigraph"))
+    store.extend(parse(TRIG.encode("utf-8"), format=RdfFormat.TRIG))
+    store.flush()
+    del store
+    (build / "build.json").write_text(json.dumps({"version": VERSION}), encoding="utf-8")
+    link = root / "store"
+    os.symlink(build, link)
+    return link
+
+
+def make_settings(root: Path, **overrides: object) -> Settings:
+    link = build_store(root)
+    values: dict[str, object] = {"root": root, "store_path": link, "threads": 2,
+                                 "query_timeout": 5.0}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
