@@ -1,7 +1,7 @@
 """Shared fixtures. Keep this file tidy: one fixture per job, each with a line saying what it gives.
 
 - `mini_settings`: Settings for a fresh tmp copy of tests/fixtures/mini (tests may break it).
-- `repo_settings`: Settings for a fresh tmp copy of the real ontology/ and data/ (tests may break it).
+- `repo_settings`: Settings for a fresh tmp copy of the real ontology/ and data/ (breakable).
 - `built_settings`: (session) the REAL data built once into a tmp store; read-only for tests.
 - `runner`: a click CliRunner.
 """
@@ -21,7 +21,7 @@ MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
 def copy_inputs(src: Path, dest: Path) -> Settings:
-    """Copy ontology/ and data/ of a repository into dest; Settings rooted there, store in dest/var."""
+    """Copy ontology/ and data/ into dest; Settings rooted there (the store goes to dest/var)."""
     for name in ("ontology", "data"):
         shutil.copytree(src / name, dest / name, ignore=shutil.ignore_patterns("examples"))
     return Settings(root=dest)

@@ -103,7 +103,8 @@ def test_every_broken_file_is_reported_at_once(mini_settings):
 def test_shape_violation_fails_with_focus_path_message_and_keeps_the_old_store(mini_settings):
     build(mini_settings)
     before = store_fingerprint(mini_settings)
-    edit(mini_settings.data_dir / "source" / "caliber-2026.ttl", "kgo:counts concept:outcome-killed ;", "")
+    source = mini_settings.data_dir / "source" / "caliber-2026.ttl"
+    edit(source, "kgo:counts concept:outcome-killed ;", "")
     with pytest.raises(ValidationFailed) as caught:
         build(mini_settings)
     (problem,) = caught.value.problems
