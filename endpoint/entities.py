@@ -1,5 +1,130 @@
-"""Placeholder blueprint; replaced by the endpoint work (issue 3)."""
+"""Linked Data: every thing we name dereferences, per "Cool URIs for the Semantic Web" (303 style).
 
-from flask import Blueprint
+    /id/<kind>/<slug>             the thing itself: 303 See Other to a document about it
+    /page/<kind>/<slug>           that document as HTML, for people
+    /data/<kind>/<slug>.<ext>     that document as RDF (ttl, jsonld, nt, rdf), for machines
+    /data/<kind>/<slug>           the same, negotiated by Accept (Vary: Accept)
+
+The canonical base IRI is mapped onto the serving host: a request to http://127.0.0.1:8000/id/x
+describes {settings.base_iri}id/x, and the data documents speak the canonical IRIs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from pyoxigraph import RdfFormat, serialize
+
+from endpoint import describe
+from endpoint.context import get_kg
+from endpoint.entity_model import PageBuilder
+from endpoint.negotiation import best_format, vary_accept
+from endpoint.terms import Linker
+from graph.namespaces import KINDS, all_prefixes, entity_iri
 
 bp = Blueprint("entities", __name__)
+
+#: extension -> format of a data document (pyoxigraph knows the media types).
+DATA_FORMATS: dict[str, RdfFormat] = {
+    "ttl": RdfFormat.TURTLE,
+    "jsonld": RdfFormat.JSON_LD,
+    "nt": RdfFormat.N_TRIPLES,
+    "rdf": RdfFormat.RDF_XML,
+}
+HTML = "text/html"
+OFFERED = (HTML, *DATA_FORMATS.values())
+
+
+def requested_iri(kind: str, slug: str) -> str:
+    """The canonical IRI a request names, or a 404 for a kind we never mint."""
+    if kind not in KINDS:
+        abort(404)
+    return entity_iri(get_kg().settings.base_iri, kind, slug)
+
+
+def _require(iri: str) -> None:
+    kg = get_kg()
+    if not describe.exists(kg.store, kg.settings.base_iri, iri):
+        abort(404)
+
+
+@bp.get("/id/<kind>/<path:slug>")
+def thing(kind: str, slug: str) -> Response:
+    """303 See Other to the HTML page or the data document, whichever the client accepts."""
+    _require(requested_iri(kind, slug))
+    fmt = best_format(request, OFFERED)
+    if fmt == HTML:
+        target = url_for("entities.page", kind=kind, slug=slug)
+    else:
+        target = url_for("entities.data", kind=kind, slug=f"{slug}.{fmt.file_extension}")
+    return vary_accept(redirect(target, code=303))
+
+
+@bp.get("/page/<kind>/<path:slug>")
+def page(kind: str, slug: str) -> str:
+    iri = requested_iri(kind, slug)
+    _require(iri)
+    links = {ext: url_for("entities.data", kind=kind, slug=f"{slug}.{ext}") for ext in DATA_FORMATS}
+    return render_entity(iri, links)
+
+
+def render_entity(iri: str, data_links: dict[str, str]) -> str:
+    """The HTML page about one of our IRIs (also used for the dataset on /void)."""
+    kg = get_kg()
+    base = kg.settings.base_iri
+    offset = max(0, request.args.get("incoming", default=0, type=int))
+    languages = tuple(lang for lang, _ in request.accept_languages) or ("en",)
+    labeller = describe.Labeller(kg.store, base, languages)
+    linker = Linker(base, request.script_root)
+    model = PageBuilder(kg.store, linker, labeller, base).build(iri, offset)
+    jsonld = json.loads(_serialize(iri, RdfFormat.JSON_LD))
+    return render_template("entity.html", page=model, jsonld=jsonld, data_links=data_links)
+
+
+@bp.get("/data/<kind>/<path:slug>")
+def data(kind: str, slug: str) -> Response:
+    """The RDF document about a thing: by extension, else by Accept (Turtle by default)."""
+    stem, dot, ext = slug.rpartition(".")
+    if dot and ext in DATA_FORMATS:
+        fmt, slug, negotiated = DATA_FORMATS[ext], stem, False
+    else:
+        fmt, negotiated = best_format(request, tuple(DATA_FORMATS.values())), True
+    iri = requested_iri(kind, slug)
+    _require(iri)
+    response = _data_response(iri, fmt)
+    if negotiated:
+        vary_accept(response)
+        response.headers["Content-Location"] = url_for(
+            "entities.data", kind=kind, slug=f"{slug}.{fmt.file_extension}"
+        )
+    return response
+
+
+@bp.get("/<path:rest>")
+def other(rest: str) -> Response:
+    """Any other IRI of ours that the graph describes ({base}dataset, its linksets...).
+
+    These name documents and datasets rather than things in the world, so the same URL answers
+    with the page or the data, negotiated (Vary: Accept), instead of a 303.
+    """
+    iri = get_kg().settings.base_iri + rest
+    _require(iri)
+    fmt = best_format(request, OFFERED)
+    if fmt == HTML:
+        links = {ext: f"{request.path}?format={ext}" for ext in DATA_FORMATS}
+        return vary_accept(Response(render_entity(iri, links), mimetype=HTML))
+    return vary_accept(_data_response(iri, fmt))
+
+
+def _data_response(iri: str, fmt: RdfFormat) -> Response:
+    response = Response(_serialize(iri, fmt), mimetype=fmt.media_type)
+    response.headers["Link"] = f'<{iri}>; rel="describes"'
+    return response
+
+
+def _serialize(iri: str, fmt: RdfFormat) -> bytes:
+    kg = get_kg()
+    triples = describe.description(kg.store, kg.settings.base_iri, iri)
+    prefixes = all_prefixes(kg.settings.base_iri) if fmt == RdfFormat.TURTLE else None
+    return serialize(triples, format=fmt, prefixes=prefixes)

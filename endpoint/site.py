@@ -1,5 +1,182 @@
-"""Placeholder blueprint; replaced by the endpoint work (issue 3)."""
+"""The site around the graph: home, query UI, ontology docs, VoID, dumps, sources compared.
 
-from flask import Blueprint
+/                     the story, the sources, counts, dumps, pictures, example queries
+/query                YASGUI (served from endpoint/static/vendor), one tab per example query
+/ontology             pyLODE documentation (HTML) or the ontology itself (RDF), negotiated
+/void, /.well-known/void   the VoID/DCAT description written at build time, negotiated
+/dumps/<file>         the build's dumps (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML)
+/sources-compared     every source's figure for each thing counted, with quote and date
+/pictures/<name>.svg  the map, the timeline and the chart as standalone SVG
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+)
+from pyoxigraph import NamedNode, RdfFormat, serialize
+
+from endpoint import pictures
+from endpoint.context import get_kg
+from endpoint.entities import DATA_FORMATS, render_entity
+from endpoint.negotiation import best_format, vary_accept
+from endpoint.site_data import SiteData
+from endpoint.terms import Linker
+from graph import ontology_docs
+from graph.namespaces import all_prefixes, graph_iri
+from graph.queries import examples
+from graph.store import dumps_dir
 
 bp = Blueprint("site", __name__)
+
+HTML = "text/html"
+RDF_OFFERED = (HTML, *DATA_FORMATS.values())
+
+
+def _site_data() -> SiteData:
+    kg = get_kg()
+    languages = tuple(lang for lang, _ in request.accept_languages) or ("en",)
+    return SiteData(
+        kg.store, kg.settings.base_iri, Linker(kg.settings.base_iri, request.script_root), languages
+    )
+
+
+@bp.get("/")
+def home() -> str:
+    data = _site_data()
+    dataset = data.dataset()
+    items, recurring = data.timeline()
+    counted = data.sources_compared()
+    killed = [c for c in counted if c.counts.value.endswith("outcome-killed")]
+    return render_template(
+        "home.html",
+        dataset=dataset,
+        statistics=data.statistics(dataset),
+        sources=data.sources(),
+        dumps=_dump_files(),
+        examples=examples(),
+        map_svg=pictures.map_svg(data.places()),
+        timeline_svg=pictures.timeline_svg(items, recurring),
+        chart_svg=pictures.bar_chart_svg(data.chart_groups(killed[:2])),
+        figure_claims=sum(len(c.figures) for c in counted),
+    )
+
+
+@bp.get("/sources-compared")
+def sources_compared() -> str:
+    data = _site_data()
+    counted = data.sources_compared()
+    return render_template(
+        "sources.html",
+        counted=counted,
+        chart_svg=pictures.bar_chart_svg(data.chart_groups(counted)),
+    )
+
+
+@bp.get("/pictures/<name>.svg")
+def picture(name: str) -> Response:
+    data = _site_data()
+    if name == "map":
+        svg = pictures.map_svg(data.places())
+    elif name == "timeline":
+        svg = pictures.timeline_svg(*data.timeline())
+    elif name == "figures":
+        svg = pictures.bar_chart_svg(data.chart_groups(data.sources_compared()))
+    else:
+        abort(404)
+    return Response(str(svg), mimetype="image/svg+xml")
+
+
+@bp.get("/query")
+def query() -> str:
+    base = get_kg().settings.base_iri
+    tabs = [
+        {
+            "name": q.name.removeprefix("examples/"),
+            "title": q.title,
+            "query": with_prefixes(q.text, base),
+        }
+        for q in examples()
+    ]
+    return render_template("query.html", tabs=tabs, selected=request.args.get("example"))
+
+
+def with_prefixes(text: str, base_iri: str) -> str:
+    """The query with PREFIX lines for our prefixes it uses without declaring (YASGUI shows it
+    as is, and a reader copying it elsewhere needs them)."""
+    declared = {m.lower() for m in re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text)}
+    known = all_prefixes(base_iri)
+    used = {m for m in re.findall(r"(?<![\w<#/])([A-Za-z][\w-]*):[\w-]", text) if m in known}
+    missing = sorted(p for p in used if p.lower() not in declared)
+    prolog = "".join(f"PREFIX {p}: <{known[p]}>\n" for p in missing)
+    return prolog + text
+
+
+@bp.get("/ontology")
+def ontology() -> Response:
+    kg = get_kg()
+    fmt = best_format(request, RDF_OFFERED)
+    if fmt == HTML:
+        cache = current_app.extensions.setdefault("kg_ontology_html", {})
+        if kg.version not in cache:
+            cache[kg.version] = ontology_docs.render_html(kg.store, kg.settings.base_iri)
+        return vary_accept(Response(cache[kg.version], mimetype=HTML))
+    graph = NamedNode(graph_iri(kg.settings.base_iri, ontology_docs.ONTOLOGY_GRAPH))
+    return vary_accept(_graph_response([graph], fmt))
+
+
+@bp.get("/void")
+@bp.get("/.well-known/void")
+def void() -> Response:
+    """The dataset description: the build's VoID graph plus the hand-written dataset graph."""
+    kg = get_kg()
+    base = kg.settings.base_iri
+    fmt = best_format(request, RDF_OFFERED)
+    if fmt == HTML:
+        links = {ext: f"{request.script_root}/void?format={ext}" for ext in DATA_FORMATS}
+        return vary_accept(Response(render_entity(base + "dataset", links), mimetype=HTML))
+    graphs = [NamedNode(graph_iri(base, "void")), NamedNode(graph_iri(base, "dataset"))]
+    return vary_accept(_graph_response(graphs, fmt))
+
+
+def _graph_response(graphs: list[NamedNode], fmt: RdfFormat) -> Response:
+    store = get_kg().store
+    triples = sorted(
+        {q.triple for g in graphs for q in store.quads_for_pattern(None, None, None, g)}, key=str
+    )
+    prefixes = all_prefixes(get_kg().settings.base_iri) if fmt == RdfFormat.TURTLE else None
+    return Response(serialize(triples, format=fmt, prefixes=prefixes), mimetype=fmt.media_type)
+
+
+@bp.get("/dumps/<path:filename>")
+def dump(filename: str) -> Response:
+    return send_from_directory(dumps_dir(get_kg().settings), filename)
+
+
+def _dump_files() -> list[dict[str, object]]:
+    folder = dumps_dir(get_kg().settings)
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            fmt = _format_of(path.suffix.lstrip("."))
+            files.append(
+                {"name": path.name, "size": path.stat().st_size, "format": fmt.name if fmt else ""}
+            )
+    return files
+
+
+def _format_of(ext: str) -> RdfFormat | None:
+    try:
+        return RdfFormat.from_extension(ext)
+    except ValueError:
+        return None

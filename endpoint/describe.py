@@ -1,0 +1,128 @@
+"""Read what the pages show from the store: descriptions, labels, incoming links.
+
+The SPARQL lives in graph/queries/pages/*.rq; this module binds the parameters with pyoxigraph
+`substitutions` (never string formatting) and turns solutions into plain Python values that the
+templates can print. Every query starts from a bound IRI, so a page costs the size of its answer,
+not the size of the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import islice
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
+
+from graph.queries import Query, load_query
+from graph.queries import run as run_query
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@cache
+def page_query(name: str) -> Query:
+    """graph/queries/pages/<name>.rq, read once per process."""
+    return load_query(f"pages/{name}")
+
+
+def run(store: Store, name: str, base_iri: str, **bindings: NamedNode | BlankNode | Literal):
+    """Run a page query over the union of the named graphs, parameters bound by substitution.
+
+    Our prefixes (kgo:, place:, ...) follow `base_iri`, so the same file works under any base.
+    """
+    return run_query(store, page_query(name), base_iri=base_iri, **bindings)
+
+
+def exists(store: Store, base_iri: str, iri: str) -> bool:
+    return bool(run(store, "entity_exists", base_iri, entity=NamedNode(iri)))
+
+
+def description(store: Store, base_iri: str, iri: str) -> list[Triple]:
+    """The entity's triples, its blank nodes and its hash resources, in a stable order."""
+    triples = set(run(store, "entity_description", base_iri, entity=NamedNode(iri)))
+    return sorted(triples, key=_triple_key)
+
+
+def _triple_key(t: Triple) -> tuple[str, str, str]:
+    return (str(t.subject), str(t.predicate), str(t.object))
+
+
+@dataclass(frozen=True)
+class IncomingLink:
+    subject: str
+    property: str
+
+
+def incoming(
+    store: Store, base_iri: str, iri: str, offset: int, limit: int
+) -> tuple[list[IncomingLink], bool]:
+    """One page of the links pointing at `iri`, and whether another page follows.
+
+    Solutions are streamed and the iteration stops after the page, so page n costs
+    offset + limit solutions, never the whole list.
+    """
+    solutions = run(store, "entity_inverse", base_iri, entity=NamedNode(iri))
+    window = list(islice(solutions, offset, offset + limit + 1))
+    links = [IncomingLink(s["subject"].value, s["property"].value) for s in window[:limit]]
+    return links, len(window) > limit
+
+
+def incoming_counts(store: Store, base_iri: str, iri: str) -> dict[str, int]:
+    """How many links point at `iri`, by property."""
+    rows = run(store, "entity_inverse_count", base_iri, entity=NamedNode(iri))
+    return {r["property"].value: int(r["n"].value) for r in rows}
+
+
+@dataclass
+class Labeller:
+    """Labels of IRIs with language fallback: the reader's languages, English, untagged, any.
+
+    One small query per distinct IRI, cached for the request: a page shows a few dozen IRIs.
+    """
+
+    store: Store
+    base_iri: str
+    languages: tuple[str, ...] = ("en",)
+    _cache: dict[str, list[Literal]] = field(default_factory=dict)
+
+    def all(self, iri: str) -> list[Literal]:
+        if iri not in self._cache:
+            rows = run(self.store, "label_lookup", self.base_iri, thing=NamedNode(iri))
+            seen: dict[tuple[str, str | None], Literal] = {}
+            for row in rows:
+                lit = row["label"]
+                if isinstance(lit, Literal):
+                    seen.setdefault((lit.value, lit.language), lit)
+            self._cache[iri] = sorted(seen.values(), key=lambda x: (x.language or "", x.value))
+        return self._cache[iri]
+
+    def best(self, iri: str) -> str | None:
+        return pick_label(self.all(iri), self.languages)
+
+
+def pick_label(labels: list[Literal], languages: tuple[str, ...]) -> str | None:
+    """The label in the first language the reader asked for, then English, untagged, any."""
+    if not labels:
+        return None
+    by_lang: dict[str, str] = {}
+    for lit in labels:
+        by_lang.setdefault((lit.language or "").lower(), lit.value)
+    for lang in (*languages, "en", ""):
+        lang = lang.lower()
+        if lang in by_lang:
+            return by_lang[lang]
+        for tag, value in by_lang.items():
+            if lang and tag.split("-")[0] == lang:
+                return value
+    return labels[0].value
+
+
+def objects(triples: list[Triple], subject: NamedNode | BlankNode, predicate: str) -> Iterator:
+    """The objects of `subject predicate ?o` among already-fetched triples."""
+    for t in triples:
+        if t.subject == subject and t.predicate.value == predicate:
+            yield t.object

@@ -1,0 +1,191 @@
+"""The entity page as data: what the template prints, built from the entity's triples.
+
+Kept apart from the routes so it can be read (and tested) without HTTP. Blank nodes are nested
+under the property that reaches them (a claim's evidence shows its quote in place); hash resources
+(<entity#geometry>) get their own section with an anchor, so /id/x#geometry lands on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
+
+from endpoint import describe
+from endpoint.terms import Linker, Term, dataset_of
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LABEL_PROPERTIES = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2004/02/skos/core#altLabel",
+    "https://schema.org/name",
+)
+EXTERNAL_LINK_PROPERTIES = (
+    "http://www.w3.org/2002/07/owl#sameAs",
+    "http://www.w3.org/2004/02/skos/core#exactMatch",
+    "http://www.w3.org/2004/02/skos/core#closeMatch",
+)
+OA_EXACT = "http://www.w3.org/ns/oa#exact"
+OA_SELECTOR = "http://www.w3.org/ns/oa#hasSelector"
+OA_SOURCE = "http://www.w3.org/ns/oa#hasSource"
+INCOMING_PAGE = 50
+
+
+@dataclass
+class Node:
+    """A subject printed as a table of properties; values are Terms or nested Nodes."""
+
+    term: Term
+    anchor: str | None = None
+    properties: list[tuple[Term, list[Term | Node]]] = field(default_factory=list)
+
+
+@dataclass
+class Quote:
+    text: str
+    source: Term | None
+
+
+@dataclass
+class ExternalLink:
+    property: Term
+    target: Term
+    dataset: str | None
+
+
+@dataclass
+class EntityPage:
+    iri: str
+    title: str
+    labels: list[tuple[Term, Term]]  # (property, literal)
+    types: list[Term]
+    main: Node
+    hash_nodes: list[Node]
+    external: list[ExternalLink]
+    quotes: list[Quote]
+    sources: list[Term]
+    claims_about: list[dict[str, Term | None]]
+    incoming: list[tuple[Term, Term]]
+    incoming_counts: list[tuple[Term, int]]
+    incoming_next: int | None
+    incoming_prev: int | None
+
+
+class PageBuilder:
+    """Builds an EntityPage for one IRI with one Linker and Labeller (one request)."""
+
+    def __init__(self, store: Store, linker: Linker, labeller: describe.Labeller, base_iri: str):
+        self.store = store
+        self.linker = linker
+        self.labeller = labeller
+        self.base_iri = base_iri
+
+    def term(self, node) -> Term:
+        label = self.labeller.best(node.value) if isinstance(node, NamedNode) else None
+        return self.linker.term(node, label)
+
+    def build(self, iri: str, offset: int = 0) -> EntityPage:
+        triples = describe.description(self.store, self.base_iri, iri)
+        subject = NamedNode(iri)
+        by_subject: dict[object, list[Triple]] = {}
+        for t in triples:
+            by_subject.setdefault(t.subject, []).append(t)
+        own = by_subject.get(subject, [])
+        main = self._node(subject, by_subject, skip=(RDF_TYPE, *LABEL_PROPERTIES))
+        hash_nodes = [
+            self._node(s, by_subject, anchor=s.value.partition("#")[2])
+            for s in by_subject
+            if isinstance(s, NamedNode) and s.value.startswith(iri + "#")
+        ]
+        links, has_more = describe.incoming(self.store, self.base_iri, iri, offset, INCOMING_PAGE)
+        counts = describe.incoming_counts(self.store, self.base_iri, iri)
+        return EntityPage(
+            iri=iri,
+            title=self.labeller.best(iri) or self.linker.curie(iri) or iri,
+            labels=sorted(
+                (
+                    (self.term(t.predicate), self.term(t.object))
+                    for t in own
+                    if t.predicate.value in LABEL_PROPERTIES and isinstance(t.object, Literal)
+                ),
+                key=lambda pair: (pair[1].language or "", pair[1].value),
+            ),
+            types=[self.term(t.object) for t in own if t.predicate.value == RDF_TYPE],
+            main=main,
+            hash_nodes=hash_nodes,
+            external=self._external(own),
+            quotes=self._quotes(subject, triples),
+            sources=self._sources(subject, triples),
+            claims_about=self._claims_about(iri),
+            incoming=[
+                (self.term(NamedNode(x.subject)), self.term(NamedNode(x.property))) for x in links
+            ],
+            incoming_counts=sorted(
+                ((self.term(NamedNode(p)), n) for p, n in counts.items()), key=lambda x: x[0].text
+            ),
+            incoming_next=offset + INCOMING_PAGE if has_more else None,
+            incoming_prev=max(0, offset - INCOMING_PAGE) if offset > 0 else None,
+        )
+
+    def kgo(self, local: str) -> str:
+        return self.base_iri + "ontology#" + local
+
+    def _node(self, subject, by_subject, skip=(), anchor=None, depth=0) -> Node:
+        node = Node(self.term(subject), anchor)
+        grouped: dict[str, list] = {}
+        for t in by_subject.get(subject, []):
+            if t.predicate.value not in skip:
+                grouped.setdefault(t.predicate.value, []).append(t.object)
+        for pred in sorted(grouped, key=lambda p: (self.labeller.best(p) or p).lower()):
+            values: list[Term | Node] = []
+            for obj in grouped[pred]:
+                if isinstance(obj, BlankNode) and depth < 4:
+                    values.append(self._node(obj, by_subject, depth=depth + 1))
+                else:
+                    values.append(self.term(obj))
+            node.properties.append((self.term(NamedNode(pred)), values))
+        return node
+
+    def _external(self, own: list[Triple]) -> list[ExternalLink]:
+        links = []
+        for t in own:
+            if t.predicate.value in EXTERNAL_LINK_PROPERTIES and isinstance(t.object, NamedNode):
+                if not self.linker.is_ours(t.object.value):
+                    links.append(
+                        ExternalLink(
+                            self.term(t.predicate),
+                            self.linker.term(t.object),
+                            dataset_of(t.object.value),
+                        )
+                    )
+        return sorted(links, key=lambda x: (x.dataset or "~", x.target.value))
+
+    def _sources(self, subject: NamedNode, triples: list[Triple]) -> list[Term]:
+        return [self.term(o) for o in describe.objects(triples, subject, self.kgo("statedIn"))]
+
+    def _quotes(self, subject: NamedNode, triples: list[Triple]) -> list[Quote]:
+        """The verbatim quotes of a claim: evidence -> selector -> oa:exact, with the source."""
+        quotes = []
+        for evidence in describe.objects(triples, subject, self.kgo("evidence")):
+            sources = list(describe.objects(triples, evidence, OA_SOURCE))
+            for selector in describe.objects(triples, evidence, OA_SELECTOR):
+                for exact in describe.objects(triples, selector, OA_EXACT):
+                    source = self.term(sources[0]) if sources else None
+                    quotes.append(Quote(exact.value, source))
+        return quotes
+
+    def _claims_about(self, iri: str) -> list[dict[str, Term | None]]:
+        rows: dict[str, dict[str, Term | None]] = {}
+        solutions = describe.run(self.store, "claims_about", self.base_iri, entity=NamedNode(iri))
+        for s in solutions:
+            claim = s["claim"].value
+            if claim in rows and not self.linker.is_ours(s["type"].value):
+                continue  # keep our own claim class (kgo:FigureClaim) over schema:Claim etc.
+            rows[claim] = {
+                "claim": self.term(s["claim"]),
+                "type": self.term(s["type"]),
+                "source": self.term(s["source"]) if s["source"] else None,
+                "quote": self.linker.term(s["quote"]) if s["quote"] else None,
+            }
+        return sorted(rows.values(), key=lambda r: r["claim"].text)  # type: ignore[union-attr]

@@ -1,0 +1,187 @@
+"""What the site's pages show, read from the store with the .rq files in graph/queries/pages/.
+
+Kept apart from the routes (endpoint/site.py) and from the drawing (endpoint/pictures.py): each
+function here runs one or two queries from a bound predicate or IRI and returns plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode, Store
+
+from endpoint import describe
+from endpoint.pictures import Bar, BarGroup, MapPlace, TimelineItem, year_fraction
+from endpoint.terms import Linker, Term
+
+VOID = "http://rdfs.org/ns/void#"
+DCT = "http://purl.org/dc/terms/"
+STAT_PROPERTIES = (
+    ("triples", VOID + "triples"),
+    ("entities", VOID + "entities"),
+    ("classes", VOID + "classes"),
+    ("properties", VOID + "properties"),
+    ("distinct subjects", VOID + "distinctSubjects"),
+)
+
+
+@dataclass
+class Figure:
+    """One source's figure for one thing counted, with what it rests on."""
+
+    claim: Term
+    value: float | None
+    low: float | None
+    high: float | None
+    qualifier: Term | None
+    reference_date: str | None
+    source: Term
+    source_date: str | None
+    attributed_to: Term | None
+    quotes: list[str] = field(default_factory=list)
+
+    @property
+    def bar(self) -> Bar:
+        return Bar(self.source.text, self.value, self.low, self.high, self.claim.href)
+
+
+@dataclass
+class Counted:
+    """A thing counted (an outcome, of a population group) and every source's figure for it."""
+
+    counts: Term
+    group: Term | None
+    figures: list[Figure]
+
+    @property
+    def title(self) -> str:
+        return f"{self.counts.text} — {self.group.text}" if self.group else self.counts.text
+
+
+class SiteData:
+    """Reads the site's data for one request (shares one Labeller, so labels are fetched once)."""
+
+    def __init__(self, store: Store, base_iri: str, linker: Linker, languages=("en",)):
+        self.store = store
+        self.base = base_iri
+        self.linker = linker
+        self.labeller = describe.Labeller(store, base_iri, tuple(languages))
+
+    def term(self, node) -> Term | None:
+        if node is None:
+            return None
+        label = self.labeller.best(node.value) if isinstance(node, NamedNode) else None
+        return self.linker.term(node, label)
+
+    def _run(self, name: str, **bindings):
+        return describe.run(self.store, name, self.base, **bindings)
+
+    def dataset(self) -> dict[str, str]:
+        """Literal properties of {base}dataset: its title, description and build statistics."""
+        rows = self._run("dataset", dataset=NamedNode(self.base + "dataset"))
+        values: dict[str, str] = {}
+        for r in rows:
+            lit = r["value"]
+            if isinstance(lit, Literal) and lit.language in (None, "", "en"):
+                values.setdefault(r["property"].value, lit.value)
+        return values
+
+    def statistics(self, dataset: dict[str, str]) -> list[tuple[str, str]]:
+        return [(name, dataset[p]) for name, p in STAT_PROPERTIES if p in dataset]
+
+    def sources(self) -> list[dict[str, Term | str | None]]:
+        seen: dict[str, dict[str, Term | str | None]] = {}
+        for r in self._run("sources"):
+            key = r["source"].value
+            if key in seen:
+                continue
+            seen[key] = {
+                "source": self.term(r["source"]),
+                "date": r["date"].value if r["date"] else None,
+                "publisher": self.term(r["publisher"]),
+                "url": r["url"].value if r["url"] else None,
+            }
+        return sorted(seen.values(), key=lambda s: (str(s["date"] or "9999"), s["source"].text))
+
+    def places(self) -> list[MapPlace]:
+        places: dict[str, MapPlace] = {}
+        for r in self._run("places"):
+            try:
+                lat, long = float(r["lat"].value), float(r["long"].value)
+            except ValueError:
+                continue
+            term = self.term(r["place"])
+            places.setdefault(term.value, MapPlace(term.text, lat, long, term.href))
+        return sorted(places.values(), key=lambda p: p.label)
+
+    def timeline(self) -> tuple[list[TimelineItem], list[TimelineItem]]:
+        items: dict[tuple[str, str], TimelineItem] = {}
+        for r in self._run("timeline"):
+            when = year_fraction(r["date"].value)
+            if when is None:
+                continue
+            term = self.term(r["thing"])
+            items[(term.value, r["date"].value)] = TimelineItem(
+                term.text, when, r["date"].value, term.href
+            )
+        recurring = []
+        for r in self._run("schedules"):
+            term = self.term(r["thing"])
+            month, day = int(r["month"].value), int(r["day"].value)
+            when = 2000 + (month - 1) / 12 + (day - 1) / 365  # only the fraction is used
+            text = f"{term.text} (every year on {day} {_MONTHS[month - 1]})"
+            recurring.append(TimelineItem(text, when, f"--{month:02d}-{day:02d}", term.href))
+        return sorted(items.values(), key=lambda i: i.when), recurring
+
+    def sources_compared(self) -> list[Counted]:
+        """Figure claims grouped by what they count (outcome + population group)."""
+        figures: dict[str, Figure] = {}
+        keys: dict[str, tuple[Term, Term | None]] = {}
+        for r in self._run("sources_compared"):
+            claim = r["claim"].value
+            if claim not in figures:
+                figures[claim] = Figure(
+                    claim=self.term(r["claim"]),
+                    value=_number(r["value"]),
+                    low=_number(r["min"]),
+                    high=_number(r["max"]),
+                    qualifier=self.term(r["qualifier"]),
+                    reference_date=r["refDate"].value if r["refDate"] else None,
+                    source=self.term(r["source"]),
+                    source_date=r["sourceDate"].value if r["sourceDate"] else None,
+                    attributed_to=self.term(r["attributedTo"]),
+                )
+                keys[claim] = (self.term(r["counts"]), self.term(r["group"]))
+            quote = r["quote"].value if r["quote"] else None
+            if quote and quote not in figures[claim].quotes:
+                figures[claim].quotes.append(quote)
+        groups: dict[tuple[str, str], Counted] = {}
+        for claim, figure in figures.items():
+            counts, group = keys[claim]
+            key = (counts.value, group.value if group else "")
+            groups.setdefault(key, Counted(counts, group, [])).figures.append(figure)
+        for g in groups.values():
+            g.figures.sort(key=lambda f: (f.source_date or "9999", f.source.text, f.claim.text))
+        return sorted(groups.values(), key=lambda g: (-len(g.figures), g.title))
+
+    @staticmethod
+    def chart_groups(counted: list[Counted]) -> list[BarGroup]:
+        return [
+            BarGroup(c.title, [f.bar for f in c.figures])
+            for c in counted
+            if any(x is not None for f in c.figures for x in (f.value, f.low, f.high))
+        ]
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _number(lit) -> float | None:
+    if lit is None:
+        return None
+    try:
+        return float(lit.value)
+    except ValueError:
+        return None

@@ -1,0 +1,40 @@
+// The query UI: YASGUI served from our own static files, pointed at our own /sparql only,
+// with every example query as a ready tab. The autocompleters that call third parties
+// (prefix.cc for prefixes, LOV for classes and properties) are switched off; only the local
+// variable completer stays.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("kg-tabs").textContent);
+  var endpoint = new URL(config.endpoint, window.location.href).href;
+  var local = ["variables"];
+  Yasgui.Yasqe.defaults.autocompleters = Yasgui.Yasqe.defaults.autocompleters.filter(function (n) {
+    return local.indexOf(n) >= 0;
+  });
+  Yasgui.defaults.requestConfig.endpoint = endpoint;
+  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    endpointCatalogueOptions: {
+      getData: function () { return [{ endpoint: endpoint }]; },
+    },
+    copyEndpointOnNewTab: true,
+    persistenceId: null,
+    populateFromUrl: false,
+    autoAddOnInit: false,
+    yasqe: { autocompleters: local },
+  });
+  var selected = null;
+  config.tabs.forEach(function (t, i) {
+    var active = config.selected ? t.name === config.selected : i === 0;
+    var tab = yasgui.addTab(active, {
+      name: t.title || t.name,
+      yasqe: { value: t.query },
+      requestConfig: { endpoint: endpoint, method: "POST" },
+    });
+    if (active) { selected = tab; }
+  });
+  if (!config.tabs.length) {
+    yasgui.addTab(true, { requestConfig: { endpoint: endpoint, method: "POST" } });
+  }
+  if (selected) { yasgui.selectTabId(selected.getId()); }
+  window.kgYasgui = yasgui;
+})();

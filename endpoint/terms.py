@@ -1,0 +1,103 @@
+"""How an RDF term is shown on a page: its text, its label, and where a click takes the reader.
+
+Our IRIs ({base}...) become links on the serving host: the base is mapped onto whatever host
+serves the site, so a copy running on 127.0.0.1 links to itself, not to the canonical domain.
+Other IRIs stay absolute; a few well-known datasets get a name (Wikidata, DBpedia, GeoNames...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from graph.namespaces import all_prefixes
+
+#: host part of an external IRI -> the dataset's name, for the external-links block.
+EXTERNAL_DATASETS: tuple[tuple[str, str], ...] = (
+    ("www.wikidata.org/entity/", "Wikidata"),
+    ("dbpedia.org/resource/", "DBpedia"),
+    ("sws.geonames.org/", "GeoNames"),
+    ("www.geonames.org/", "GeoNames"),
+    ("viaf.org/viaf/", "VIAF"),
+    ("d-nb.info/gnd/", "GND"),
+)
+
+
+def dataset_of(iri: str) -> str | None:
+    """The name of the external dataset an IRI belongs to, if it is one we know."""
+    bare = iri.split("://", 1)[-1]
+    for prefix, name in EXTERNAL_DATASETS:
+        if bare.startswith(prefix):
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class Term:
+    """One RDF term as a template prints it."""
+
+    kind: str  # "iri", "bnode" or "literal"
+    value: str
+    label: str | None = None
+    href: str | None = None
+    curie: str | None = None
+    language: str | None = None
+    datatype: str | None = None
+    ours: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.label or self.curie or self.value
+
+
+class Linker:
+    """Maps IRIs to local links and compact names for one request."""
+
+    def __init__(self, base_iri: str, script_root: str = ""):
+        self.base = base_iri
+        self.root = script_root.rstrip("/")
+        prefixes = all_prefixes(base_iri)
+        # longest namespace first, so kgo: wins over a shorter prefix of it
+        self._prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+
+    def is_ours(self, iri: str) -> bool:
+        return iri.startswith(self.base)
+
+    def local_href(self, iri: str) -> str | None:
+        """The link on this host for one of our IRIs (None for other IRIs)."""
+        if not self.is_ours(iri):
+            return None
+        rest = iri[len(self.base) :]
+        path, hash_, fragment = rest.partition("#")
+        if path.startswith("id/"):
+            path = "page/" + path[3:]
+        elif path == "graph/void":
+            path = "void"
+        return f"{self.root}/{path}{hash_}{fragment}"
+
+    def curie(self, iri: str) -> str | None:
+        for prefix, ns in self._prefixes:
+            if iri.startswith(ns) and len(iri) > len(ns):
+                local = iri[len(ns) :]
+                if all(c.isalnum() or c in "-_." for c in local):
+                    return f"{prefix}:{local}"
+        return None
+
+    def term(self, node, label: str | None = None) -> Term:
+        if isinstance(node, NamedNode):
+            iri = node.value
+            ours = self.is_ours(iri)
+            # only web links are clickable: an IRI like javascript:... must never become an href
+            web = iri.startswith(("http://", "https://"))
+            href = self.local_href(iri) if ours else (iri if web else None)
+            return Term("iri", iri, label, href, self.curie(iri), ours=ours)
+        if isinstance(node, BlankNode):
+            return Term("bnode", node.value)
+        if isinstance(node, Literal):
+            dt = node.datatype.value if node.datatype else None
+            shown_dt = None
+            if dt and not node.language and not dt.endswith("#string"):
+                shown_dt = self.curie(dt) or dt
+            return Term("literal", node.value, language=node.language, datatype=shown_dt)
+        return Term("literal", str(node))
