@@ -1,0 +1,247 @@
+"""The `kg link` and `kg enrich` commands (registered on the `kg` group in graph/cli.py).
+
+Thin: options in, a report on stderr, exit codes per the project's convention (0 OK; 1 the data
+does not conform: a review file with errors, links that no longer resolve; 2 runtime error: an
+endpoint that kept failing). The work is in graph.link / reconcile / review / linkset / enrich.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import click
+from pyoxigraph import Literal, NamedNode
+
+from graph.config import Settings
+from graph.errors import KGError
+from graph.link import (
+    RemoteUnavailable,
+    RetryPolicy,
+    SparqlClient,
+    batched,
+    read_link_query,
+    with_values,
+)
+from graph.link_profiles import PROFILES, Profile, get_profile
+from graph.linkset import LINKABLE_KINDS, existing_links, local_entities, read_data, write_reviewed
+from graph.reconcile import LocalEntity, Thresholds, gather, normalise, rank
+
+
+class PartialFailure(KGError):
+    """Some requests failed after their retries; what succeeded was written and reported."""
+
+    exit_code = 2
+
+
+def _client(settings: Settings, profile: Profile, endpoint: str | None, opts: dict) -> SparqlClient:
+    url = endpoint or (settings.link_endpoint if profile.name == "wikidata" else profile.endpoint)
+    return SparqlClient(
+        url,
+        user_agent=settings.user_agent,
+        timeout=opts["timeout"] or settings.link_timeout,
+        policy=RetryPolicy(retries=opts["retries"], backoff=opts["backoff"]),
+        min_interval=opts["min_interval"],
+    )
+
+
+def _client_options(f):
+    f = click.option("--endpoint", help="SPARQL endpoint URL (default: the profile's; for "
+                     "wikidata KG_LINK_ENDPOINT).")(f)
+    f = click.option("--timeout", type=float, help="Seconds per request (default "
+                     "KG_LINK_TIMEOUT, 30).")(f)
+    f = click.option("--retries", type=int, default=3, show_default=True,
+                     help="Retries of a request that timed out or got 429/502/503/504.")(f)
+    f = click.option("--backoff", type=float, default=2.0, show_default=True,
+                     help="First back-off in seconds, doubled each retry, unless the "
+                     "server sends Retry-After.")(f)
+    f = click.option("--min-interval", type=float, default=1.0, show_default=True,
+                     help="Rate limit: minimum seconds between two requests.")(f)
+    f = click.option("--batch-size", type=int, default=20, show_default=True,
+                     help="Entities per request (VALUES rows).")(f)
+    f = click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)),
+                     default="wikidata", show_default=True, help="Target dataset.")(f)
+    return f
+
+
+@click.command("link")
+@_client_options
+@click.option("--out", type=click.Path(path_type=Path), help="Write a review file (.tsv).")
+@click.option("--accept", "accept_file", type=click.Path(path_type=Path, exists=True),
+              help="Turn the reviewed rows of this file into data/links/ triples.")
+@click.option("--check", is_flag=True, help="Check every existing link still resolves.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(LINKABLE_KINDS),
+              help="Only these kinds of thing (repeatable; default all).")
+@click.option("--all", "include_linked", is_flag=True,
+              help="Also entities that already have a link to this target.")
+@click.pass_obj
+def link(settings: Settings, profile_name, out, accept_file, check, kinds, include_linked,
+         batch_size, **opts):
+    """Find, accept or check links to an external dataset (Wikidata, DBpedia).
+
+    \b
+    kg link --out review.tsv           candidates for our entities without a link, scored
+    kg link --accept review.tsv        reviewed rows -> data/links/<target>-reviewed-<date>.ttl
+    kg link --check                    do our links still resolve (label and type plausible)?
+
+    Nothing is written to data/ without --accept on a file a curator has reviewed.
+    """
+    if sum(bool(x) for x in (out, accept_file, check)) != 1:
+        raise click.UsageError("give exactly one of --out FILE, --accept FILE or --check")
+    profile = get_profile(profile_name)
+    if accept_file:
+        _accept(settings, profile, accept_file)
+        return
+    client = _client(settings, profile, opts.pop("endpoint"), opts)
+    if check:
+        _check(settings, profile, client, batch_size)
+    else:
+        _propose(settings, profile, client, out, kinds or LINKABLE_KINDS, include_linked,
+                 batch_size)
+
+
+def _propose(settings, profile, client, out, kinds, include_linked, batch_size) -> None:
+    from graph import review
+
+    store = read_data(settings)
+    entities = local_entities(store, settings.base_iri, kinds)
+    linked = {lk.entity for lk in existing_links(store, settings.base_iri, profile)}
+    todo = [e for e in entities if include_linked or e.iri not in linked]
+    query = read_link_query(profile.query_name("candidates"))
+    ranked: dict[str, tuple[LocalEntity, list]] = {}
+    failed: dict[str, tuple[LocalEntity, str]] = {}
+    for batch in batched(todo, batch_size):
+        rows = [(NamedNode(e.iri), Literal(t, language=lang) if lang else Literal(t))
+                for e in batch for t, lang in e.labels]
+        try:
+            found = gather(client.select(with_values(query, rows)))
+        except RemoteUnavailable as err:
+            for e in batch:
+                failed[e.iri] = (e, str(err))
+            click.echo(f"warning: {len(batch)} entities not reconciled: {err}", err=True)
+            continue
+        for e in batch:
+            ranked[e.iri] = (e, rank(e, found.get(e.iri, {}).values(), profile, Thresholds()))
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    review.write(out, review.render(profile, client.endpoint, generated, ranked, failed))
+    proposed = sum(1 for _, s in ranked.values() for x in s if x.status == "proposed")
+    near = sum(1 for _, s in ranked.values() for x in s if x.status == "near-miss")
+    click.echo(
+        f"{len(todo)} entities, {client.requests} request(s): {proposed} proposed, "
+        f"{near} near-miss(es), {len(failed)} failed -> {out}", err=True,
+    )
+    if failed:
+        raise PartialFailure(f"{len(failed)} entities could not be reconciled; "
+                             f"they are listed with status 'error' in {out}")
+
+
+def _accept(settings: Settings, profile: Profile, path: Path) -> None:
+    from graph import review
+
+    store = read_data(settings)
+    known = {e.iri for e in local_entities(store, settings.base_iri)}
+    reviewed = review.read(path, profile, known)
+    if not reviewed.accepted:
+        click.echo("no row accepted (decision column empty): nothing written", err=True)
+        return
+    endpoint = reviewed.meta.get("endpoint") or profile.endpoint
+    written, total = write_reviewed(
+        settings, profile, reviewed.accepted, endpoint=endpoint, review_file=path.name,
+        day=date.today(),
+    )
+    click.echo(f"{len(reviewed.accepted)} link(s) accepted -> {written} ({total} in the file); "
+               "set kgo:linkStatus of these entities in their own files", err=True)
+
+
+def _check(settings: Settings, profile: Profile, client: SparqlClient, batch_size: int) -> None:
+    store = read_data(settings)
+    links = existing_links(store, settings.base_iri, profile)
+    labels = {e.iri: e for e in local_entities(store, settings.base_iri)}
+    query = read_link_query(profile.query_name("check"))
+    seen: dict[str, dict] = {}
+    failed = 0
+    for batch in batched(sorted({lk.target for lk in links}), batch_size):
+        try:
+            rows = client.select(with_values(query, [(NamedNode(t),) for t in batch]))
+        except RemoteUnavailable as err:
+            failed += len(batch)
+            click.echo(f"warning: {len(batch)} links not checked: {err}", err=True)
+            for t in batch:
+                seen[t] = {"error": str(err)}
+            continue
+        for row in rows:
+            info = seen.setdefault(row["item"].value, {"labels": set(), "types": set()})
+            if "label" in row:
+                info["labels"].add(row["label"].value)
+            if "type" in row:
+                info["types"].add(row["type"].value)
+            if "redirect" in row:
+                info["redirect"] = row["redirect"].value
+    bad = 0
+    click.echo("entity\tpredicate\ttarget\tstatus\tdetail")
+    for lk in links:
+        entity = labels.get(lk.entity)
+        status, detail = _verdict(profile, entity, seen.get(lk.target))
+        bad += status == "problem"
+        click.echo(f"{lk.entity}\t{lk.predicate}\t{lk.target}\t{status}\t{detail}")
+    click.echo(f"{len(links)} link(s) checked with {client.requests} request(s): {bad} "
+               f"problem(s), {failed} not checked", err=True)
+    if failed:
+        raise PartialFailure(f"{failed} link(s) could not be checked")
+    if bad:
+        sys.exit(1)
+
+
+def _verdict(profile: Profile, entity: LocalEntity | None, info: dict | None) -> tuple[str, str]:
+    if info is None or (not info.get("labels") and not info.get("types")
+                        and not info.get("redirect") and "error" not in info):
+        return "problem", "does not resolve: the target knows nothing about it"
+    if "error" in info:
+        return "unchecked", info["error"]
+    if info.get("redirect"):
+        return "problem", f"redirected to <{info['redirect']}>"
+    problems = []
+    if entity is not None:
+        ours = {normalise(t) for t, _ in entity.labels}
+        theirs = {normalise(t) for t in info["labels"]}
+        best = max((SequenceMatcher(None, a, b).ratio() for a in ours for b in theirs), default=0)
+        if not ours & theirs and best < 0.8:
+            problems.append(f"label implausible: ours {entity.label()!r}, theirs "
+                            f"{sorted(info['labels'])[:3]}")
+        if profile.type_fit(entity.kind, info["types"]) == "wrong":
+            problems.append("type implausible: " + ", ".join(sorted(info["types"])))
+    return ("problem", "; ".join(problems)) if problems else ("ok", "")
+
+
+@click.command("enrich")
+@_client_options
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file (default data/enrichment/<target>.ttl).")
+@click.option("--languages", default=None,
+              help="Comma-separated label languages to keep (default: ours and a few more).")
+@click.pass_obj
+def enrich(settings: Settings, profile_name, out, languages, batch_size, **opts):
+    """Import selected facts about linked entities into their own graph (per target).
+
+    Labels in more languages, coordinates, population and inception, from the target named by
+    --profile, into data/enrichment/<target>.ttl (graph {base}graph/enrichment/<target>),
+    with when and from where they were retrieved. Re-running replaces the file atomically;
+    if any request fails, the previous file stays as it was.
+    """
+    from graph.enrich import DEFAULT_LANGUAGES
+    from graph.enrich import enrich as run_enrich
+
+    profile = get_profile(profile_name)
+    client = _client(settings, profile, opts.pop("endpoint"), opts)
+    langs = tuple(x.strip() for x in languages.split(",")) if languages else DEFAULT_LANGUAGES
+    try:
+        report = run_enrich(settings, profile, client, out=out, languages=langs,
+                            batch_size=batch_size)
+    except RemoteUnavailable as err:
+        raise PartialFailure(
+            f"{err}; nothing written, the previous enrichment is unchanged"
+        ) from None
+    click.echo(f"{report.facts} fact(s) about {report.items} item(s) in {report.requests} "
+               f"request(s) -> {report.path} (graph {report.graph})", err=True)
