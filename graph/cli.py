@@ -302,3 +302,7 @@ def serve(settings: Settings, host, port, workers):
 #     from graph.link import link
 #     main.add_command(link)
 # ---------------------------------------------------------------------------------------------
+from graph.link_commands import enrich, link  # noqa: E402 - linking (issue 4)
+
+main.add_command(link)
+main.add_command(enrich)
