@@ -276,17 +276,26 @@ def generate(target: int, out: Path, *, seed: int = 1992, base: str = DEFAULT_BA
 
 
 def iter_quads(data_dir: Path, ontology_dir: Path, base: str) -> Iterator[ox.Quad]:
-    """The dataset the build loads, as quads in the ADR's named graphs (ontology first)."""
+    """The dataset the build loads, as quads in the ADR's named graphs (ontology first).
+    Blank nodes are renamed per file in order of appearance, so the file is deterministic."""
     inputs = [(p, p.relative_to(ontology_dir).as_posix(), True)
               for p in sorted(ontology_dir.glob("*.ttl"))]
     inputs += [(p, p.relative_to(data_dir).as_posix(), False)
                for p in sorted(data_dir.rglob("*.ttl"))]
-    for path, rel, is_ontology in inputs:
+    for n, (path, rel, is_ontology) in enumerate(inputs):
         g = ox.NamedNode(graph_name(base, rel, is_ontology))
         file_base_iri = base if is_ontology else file_base(base, rel)
-        for q in ox.parse(path=path, format=ox.RdfFormat.TURTLE, base_iri=file_base_iri,
-                          rename_blank_nodes=True):
-            yield ox.Quad(q.subject, q.predicate, q.object, g)
+        names: dict[str, ox.BlankNode] = {}
+
+        def term(t, n=n, names=names):
+            if isinstance(t, ox.BlankNode):
+                if t.value not in names:
+                    names[t.value] = ox.BlankNode(f"f{n}b{len(names)}")
+                return names[t.value]
+            return t
+
+        for q in ox.parse(path=path, format=ox.RdfFormat.TURTLE, base_iri=file_base_iri):
+            yield ox.Quad(term(q.subject), q.predicate, term(q.object), g)
 
 
 def write_nquads(data_dir: Path, dest: Path, *, ontology_dir: Path = ROOT / "ontology",

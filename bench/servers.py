@@ -43,8 +43,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def rss_mib(self) -> float:
-        """RSS of the server and its workers (gunicorn forks), summed."""
-        return sum(_rss(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
+        """RSS of the server and all its descendants (gunicorn workers, query processes)."""
+        return sum(_rss(pid) for pid in [self.proc.pid, *_descendants(self.proc.pid)])
 
     def worker_pids(self) -> list[int]:
         return _children(self.proc.pid) or [self.proc.pid]
@@ -65,6 +65,15 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out += kids
+        todo += kids
+    return out
 
 
 def _rss(pid: int) -> float:

@@ -50,7 +50,9 @@ def task_build(args) -> dict:
     from graph.build import build
     from graph.config import Settings
 
-    settings = Settings.from_env(data_dir=Path(args.data_dir), store_path=Path(args.store))
+    data = Path(args.data_dir)
+    settings = Settings.from_env(data_dir=data, texts_dir=data / "texts",
+                                 store_path=Path(args.store))
     marks: list[tuple[str, float]] = []
 
     def on_step(name: str) -> None:
@@ -140,13 +142,13 @@ def task_queries(args) -> dict:
     prefixes = query_prefixes(args.base_iri)
     root = Path(str(_queries_dir()))
     out = {}
-    ref = "SELECT ?l WHERE { ?e <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
-    ref_subs = {ox.Variable("e"): ox.NamedNode(bindings["typical"])}
+    ref = "SELECT ?e ?l WHERE { ?e <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    ref_subs = {ox.Variable("e"): ox.NamedNode(bindings["place"])}
     out["_reference"] = _measure(store, ref, ref_subs, {}, args)
     for path in sorted(root.rglob("*.rq")):
         rel = path.relative_to(root).as_posix()
         q = parse_header(rel, path.read_text(encoding="utf-8"))
-        for role in ("typical", "hub") if q.params else ("-",):
+        for role in ("place", "event", "hub") if q.params else ("-",):
             subs = {ox.Variable(p): ox.NamedNode(bindings[role]) for p in q.params}
             try:
                 out[f"{rel} [{role}]" if q.params else rel] = _measure(store, q.text, subs,
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p = sub.add_parser("queries")
     p.add_argument("--store", required=True)
-    p.add_argument("--bindings", required=True, help='JSON {"typical": iri, "hub": iri}')
+    p.add_argument("--bindings", required=True, help='JSON {"place"|"event"|"hub": iri}')
     p.add_argument("--base-iri", default="https://w3id.org/khojaly/")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--cap", type=int, default=100_000)
