@@ -107,26 +107,37 @@ class QueryPool:
         return worker
 
     def _acquire(self) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            grow = self._count < self.size
-            if grow:
-                self._count += 1
-        if grow:
+        """An idle worker, a new one while the pool is below its size, or wait for either.
+
+        A waiting request polls, so it can take the slot freed when another request's worker is
+        killed for overrunning, instead of waiting for a worker that will never come back.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
             try:
-                return self._spawn()
-            except BaseException:
-                self._forget()
-                raise
-        try:
-            return self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise QueryTimeout(
-                f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later"
-            ) from None
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                grow = self._count < self.size
+                if grow:
+                    self._count += 1
+            if grow:
+                try:
+                    return self._spawn()
+                except BaseException:
+                    self._forget()
+                    raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise QueryTimeout(
+                    f"all {self.size} query workers stayed busy for {self.timeout:g} s; "
+                    "try again later"
+                )
+            try:
+                return self._idle.get(timeout=min(remaining, 0.05))
+            except queue.Empty:
+                continue
 
     def _forget(self) -> None:
         with self._lock:
@@ -200,8 +211,11 @@ class Result:
             yield self.body
             return
         assert self.handle is not None
-        while chunk := self.handle.read(chunk_size):
-            yield chunk
+        try:
+            while chunk := self.handle.read(chunk_size):
+                yield chunk
+        finally:
+            self.handle.close()
 
     def close(self) -> None:
         if self.handle is not None:

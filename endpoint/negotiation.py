@@ -69,8 +69,10 @@ def media_type(fmt: Format) -> str:
 
 
 def _accepted_types(fmt: Format) -> tuple[str, ...]:
-    canonical = media_type(fmt)
-    return (canonical, *_ALIASES.get(canonical, ()))
+    full = media_type(fmt)
+    canonical = full.split(";")[0].strip()  # TSV's type carries "; charset=utf-8"
+    extra = (full,) if full != canonical else ()
+    return (canonical, *extra, *_ALIASES.get(canonical, ()))
 
 
 def best_format(request: Request, offered: Sequence[Format]) -> Format:
@@ -103,7 +105,7 @@ def format_by_name(name: str, offered: Sequence[Format]) -> Format:
     key = _NAMES.get(key, key)
     for fmt in offered:
         mt = media_type(fmt)
-        if key in _accepted_types(fmt) or key == mt.split(";")[0]:
+        if key in _accepted_types(fmt):
             return fmt
         ext = "html" if mt == "text/html" else getattr(fmt, "file_extension", None)
         if key == ext:

@@ -62,13 +62,18 @@ def sparql() -> Response:
         named_graphs=req.named_graphs,
     )
     result = kg.pool.run(job)
-    response = Response(result.chunks(), mimetype=result.media_type)
+    response = Response(result.chunks(), **_content_type(result.media_type))
     response.call_on_close(result.close)
     response.headers["Content-Length"] = str(result.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.method in ("GET", "HEAD"):
         cacheable(response, etag, settings.cache_max_age)
     return vary_accept(response)
+
+
+def _content_type(media_type: str) -> dict[str, str]:
+    """Keep pyoxigraph's parameters (TSV: charset) as they are; let Werkzeug add a text charset."""
+    return {"content_type": media_type} if ";" in media_type else {"mimetype": media_type}
 
 
 def _negotiate(shape: QueryShape) -> tuple[str | None, str | None]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
 from pathlib import Path
 
 from pyoxigraph import RdfFormat, Store, parse
@@ -42,9 +44,10 @@ TRIG = f"""
 }}
 """
 
-# 60**4 = 13M solutions counted inside one native call: seconds of work that no thread can stop.
+# 50**5 = 312M solutions counted inside one native call: tens of seconds of work on any store,
+# all of it in the first next(), which no Python thread can interrupt.
 HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(
-    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(60))} }}" for i in range(4)
+    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(50))} }}" for i in range(5)
 ) + " }"
 
 
@@ -68,3 +71,41 @@ def make_settings(root: Path, **overrides: object) -> Settings:
                                  "query_timeout": 5.0}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it gets (and drops them).
+
+    Stands where an attacker's SERVICE target would be: a guard works if the count stays 0.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()

@@ -1,0 +1,234 @@
+"""The guards of a public endpoint: read-only, no SERVICE off the allow-list (and no outgoing
+request at all for a refused one), a hard time limit that leaves the server answering, and caps
+on query length and request body."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from pyoxigraph import Store
+from sparql_support import EVENT, HEAVY_QUERY, Listener, make_settings
+
+from endpoint import create_app
+from endpoint.guards import inspect
+from endpoint.query_scan import scan
+from graph.config import Settings
+from graph.errors import QueryRefused
+
+TRIVIAL = f"ASK {{ <{EVENT}> ?p ?o }}"
+LOOP = "http://127.0.0.1:9/sparql"  # the discard port: nothing should ever be sent there
+
+# Each of these makes pyoxigraph 0.5.13 open a connection (the first ones are checked below).
+REFUSED = [
+    f"SELECT * {{ SERVICE <{LOOP}> {{ ?s ?p ?o }} }}",
+    f"SELECT * {{ SERVICE<{LOOP}>{{ ?s ?p ?o }} }}",
+    f"PREFIX : <{LOOP}> SELECT * {{ SERVICE:x {{ ?s ?p ?o }} }}",
+    f"PREFIX x: <{LOOP}> SELECT * {{ SERVICEx:y {{ ?s ?p ?o }} }}",
+    f"SELECT * {{ SERVICESILENT<{LOOP}> {{ ?s ?p ?o }} }}",
+    f"select * {{ service silent <{LOOP}> {{ ?s ?p ?o }} }}",
+    f"BASE <{LOOP}> SELECT * {{ SERVICE <x> {{ ?s ?p ?o }} }}",
+    f"SELECT * {{ VALUES ?e {{ <{LOOP}> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+    "SELECT * { ?s ?p ?o . SERVICE <http://127.0.0.1:9/\\u0073parql> { ?s ?p ?o } }",
+    f"SELECT * {{ \"a\" ?p ?o }} # \n SERVICE <{LOOP}> {{ }}",
+    f"SELECT * {{ BIND('''it''s''' AS ?x) SERVICE <{LOOP}> {{ ?s ?p ?o }} }}",
+    f"SELECT * {{ ?s ?p ?o FILTER(?s<?o) SERVICE <{LOOP}> {{ }} }}",
+]
+
+# SERVICE only as text: in strings, IRIs, comments, variable and property names.
+ALLOWED = [
+    f'SELECT * {{ ?s ?p "SERVICE <{LOOP}> {{ }}" }}',
+    f"SELECT * {{ ?s ?p '''\nSERVICE <{LOOP}> {{ }}\n''' }}",
+    f"SELECT * {{ ?s <{LOOP}#SERVICE> ?o }}",
+    f"SELECT * {{ ?s ?p ?o }} # SERVICE <{LOOP}> {{ }}",
+    "SELECT ?service { ?service a schema:Service ; schema:serviceType ?t }",
+    f'SELECT * {{ ?s ?p "a \\" SERVICE <{LOOP}> {{ }}" }}',
+]
+
+
+@pytest.mark.parametrize("query", REFUSED)
+def test_scan_refuses_every_service_form(query):
+    with pytest.raises(QueryRefused, match="SERVICE refused"):
+        inspect(query, Settings(), {})
+
+
+@pytest.mark.parametrize("query", ALLOWED)
+def test_scan_ignores_service_in_text(query):
+    assert inspect(query, Settings(), {"schema": "https://schema.org/"}).services == []
+
+
+def test_scan_resolves_prefixed_and_relative_service_iris():
+    prefixes = {"wd": "http://www.wikidata.org/entity/"}
+    shape = scan("BASE <http://h/a/> SELECT * { SERVICE <b> {} SERVICE wd:sparql {} }",
+                 prefixes=prefixes)
+    assert [s.iri for s in shape.services] == ["http://h/a/b", "http://www.wikidata.org/entity/sparql"]
+
+
+@pytest.mark.parametrize("query", [REFUSED[2], REFUSED[3], REFUSED[4]])
+def test_issue_3_glued_service_forms_really_reach_the_network(query):
+    """Why the scan is so suspicious: pyoxigraph itself contacts these addresses."""
+    with Listener() as listener:
+        q = query.replace(LOOP, listener.url)
+        worker = threading.Thread(target=lambda: _drain(q), daemon=True)
+        worker.start()
+        worker.join(10)
+    assert listener.connections >= 1
+
+
+def _drain(query: str) -> None:
+    try:
+        list(Store().query(query))
+    except (OSError, RuntimeError, SyntaxError):
+        pass
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "PREFIX x: <urn:x> DELETE WHERE { ?s ?p ?o }",
+        f"LOAD <{LOOP}>",
+        "CLEAR ALL",
+        "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    ],
+)
+def test_scan_sees_updates(query):
+    with pytest.raises(QueryRefused, match="read-only"):
+        inspect(query, Settings(), {})
+
+
+# -- through the endpoint ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("guards"), query_timeout=1.0,
+                             max_query_length=3000, max_request_bytes=8000)
+    app = create_app(settings)
+    yield app
+    app.extensions["kg"].pool.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.mark.parametrize("query", REFUSED + [f"LOAD <{LOOP}>"])
+def test_endpoint_refuses_and_contacts_nobody(client, query):
+    with Listener() as listener:
+        q = query.replace(LOOP, listener.url)
+        for response in (client.get("/sparql", query_string={"query": q}),
+                         client.post("/sparql", data=q, content_type="application/sparql-query")):
+            assert response.status_code == 403, response.data
+            assert response.mimetype == "text/plain"
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize("query", ALLOWED[:4])
+def test_endpoint_runs_queries_that_only_mention_service(client, query):
+    with Listener() as listener:
+        r = client.get("/sparql", query_string={"query": query.replace(LOOP, listener.url)})
+    assert r.status_code == 200, r.data
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "POST", "data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+        {"method": "GET", "query_string": {"update": "CLEAR ALL"}},
+        {"method": "POST", "data": "CLEAR ALL", "content_type": "application/sparql-update"},
+        {"method": "GET", "query_string": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+    ],
+)
+def test_updates_are_refused_with_403(client, kwargs):
+    r = client.open("/sparql", **kwargs)
+    assert r.status_code == 403
+    assert "read-only" in r.data.decode()
+
+
+def test_the_store_is_unchanged_after_refused_updates(client):
+    r = client.get("/sparql", query_string={"query": "ASK { <urn:a> <urn:b> <urn:c> }"})
+    assert json.loads(r.data)["boolean"] is False
+
+
+def test_query_length_cap(client):
+    long_query = TRIVIAL + " #" + "x" * 3000
+    assert client.get("/sparql", query_string={"query": long_query}).status_code == 413
+    r = client.post("/sparql", data={"query": long_query})
+    assert r.status_code == 413
+    assert "KG_MAX_QUERY_LENGTH" in r.data.decode()
+
+
+def test_request_body_cap(client):
+    body = TRIVIAL + " #" + "x" * 9000
+    r = client.post("/sparql", data=body, content_type="application/sparql-query")
+    assert r.status_code == 413
+    r = client.post("/sparql", data={"query": body})
+    assert r.status_code == 413
+
+
+def test_heavy_query_is_stopped_while_others_are_answered(client, app):
+    outcome: dict = {}
+
+    def heavy() -> None:
+        outcome["heavy"] = app.test_client().get("/sparql", query_string={"query": HEAVY_QUERY})
+
+    worker = threading.Thread(target=heavy)
+    worker.start()
+    try:
+        # the pool has two workers: the trivial query gets the other one while the heavy runs
+        trivial = client.get("/sparql", query_string={"query": TRIVIAL})
+        assert trivial.status_code == 200
+        assert worker.is_alive() or outcome["heavy"].status_code == 503
+    finally:
+        worker.join(30)
+    heavy_response = outcome["heavy"]
+    assert heavy_response.status_code == 503
+    assert "KG_QUERY_TIMEOUT" in heavy_response.data.decode()
+    # the killed worker is replaced: the endpoint keeps answering
+    after = client.get("/sparql", query_string={"query": TRIVIAL})
+    assert json.loads(after.data)["boolean"] is True
+
+
+def test_a_waiting_request_takes_the_slot_of_a_killed_worker(tmp_path):
+    app = create_app(make_settings(tmp_path, query_timeout=1.0, threads=1))
+    pool = app.extensions["kg"].pool
+    pool.warm()
+    try:
+        outcome: dict = {}
+
+        def heavy() -> None:
+            outcome["heavy"] = app.test_client().get("/sparql",
+                                                     query_string={"query": HEAVY_QUERY})
+
+        worker = threading.Thread(target=heavy)
+        worker.start()
+        while pool._idle.qsize():  # until the heavy query holds the only worker
+            time.sleep(0.01)
+        time.sleep(0.5)  # queue up half-way through the heavy query's time
+        waiting = app.test_client().get("/sparql", query_string={"query": TRIVIAL})
+        worker.join(30)
+        assert outcome["heavy"].status_code == 503
+        assert waiting.status_code == 200, waiting.data
+    finally:
+        pool.close()
+
+
+def test_allow_listed_service_is_called(tmp_path):
+    with Listener() as listener:
+        settings = make_settings(tmp_path, service_allowlist=(listener.url,))
+        app = create_app(settings)
+        try:
+            q = f"SELECT * {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}"
+            r = app.test_client().get("/sparql", query_string={"query": q})
+            other = app.test_client().get(
+                "/sparql", query_string={"query": q.replace(listener.url, listener.url + "x")})
+        finally:
+            app.extensions["kg"].pool.close()
+    assert r.status_code == 200, r.data
+    assert listener.connections == 1
+    assert other.status_code == 403
