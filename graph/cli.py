@@ -12,7 +12,15 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, RdfFormat
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QuerySolutions,
+    RdfFormat,
+    serialize,
+)
 
 from graph.config import Settings
 from graph.errors import DataError, KGError, QuerySyntaxError
@@ -35,6 +43,12 @@ class KGGroup(click.Group):
         except KGError as err:
             click.echo(f"kg: {err}", err=True)
             ctx.exit(err.exit_code)
+
+
+def _stdout_bytes():
+    """The binary stdout (also under click's CliRunner, which swaps sys.stdout)."""
+    sys.stdout.flush()
+    return sys.stdout.buffer
 
 
 def _stderr_is_tty() -> bool:
@@ -191,7 +205,7 @@ def query(settings: Settings, query, file, fmt):
         result = run(store, q, base_iri=settings.base_iri)
     except QuerySyntaxError as err:
         raise click.UsageError(str(err)) from err
-    out = click.get_binary_stream("stdout")
+    out = _stdout_bytes()
     if isinstance(result, QuerySolutions):
         if fmt == "table":
             _print_table(result, settings.base_iri)
@@ -204,8 +218,8 @@ def query(settings: Settings, query, file, fmt):
             out.write(result.serialize(format=results_format(fmt)))
     else:
         rdf = RdfFormat.TURTLE if fmt == "table" else rdf_format(fmt)
-        prefixes = all_prefixes(settings.base_iri) if rdf.name in ("Turtle", "TriG") else None
-        out.write(result.serialize(format=rdf, prefixes=prefixes) or b"")
+        prefixes = all_prefixes(settings.base_iri) if rdf == RdfFormat.TURTLE else None
+        out.write(serialize(result, format=rdf, prefixes=prefixes))
     out.flush()
 
 
@@ -230,7 +244,7 @@ def export(settings: Settings, fmt, output, graph):
     if graph is not None and not store.contains_named_graph(NamedNode(graph)):
         raise click.BadParameter(f"no named graph <{graph}> in the store", param_hint="--graph")
     if output == "-":
-        out = click.get_binary_stream("stdout")
+        out = _stdout_bytes()
         dump(store, rdf, out, graph, base_iri=settings.base_iri)
         out.flush()
     else:

@@ -21,6 +21,9 @@ from graph.namespaces import KINDS, graph_iri
 
 #: data/ folders that hold no Turtle of their own.
 _NOT_RDF_DIRS = {"texts"}
+#: data/<dir>/<name>.ttl parsed against the base IRI itself, into graph {base}graph/<dir>/<name>:
+#: reviewed links (kg link) and facts imported about linked external things (kg enrich).
+_BASE_RELATIVE_DIRS = ("links", "enrichment")
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ def discover(settings: Settings) -> list[InputFile]:
                 continue
             if parts == ("dataset.ttl",):
                 files.append(InputFile(p, _rel(p, root), base, graph_iri(base, "dataset")))
-            elif len(parts) == 2 and parts[0] == "links":
-                files.append(InputFile(p, _rel(p, root), base, graph_iri(base, f"links/{p.stem}")))
+            elif len(parts) == 2 and parts[0] in _BASE_RELATIVE_DIRS:
+                graph = graph_iri(base, f"{parts[0]}/{p.stem}")
+                files.append(InputFile(p, _rel(p, root), base, graph))
             elif len(parts) == 2 and parts[0] in KINDS:
                 kind, slug = parts[0], p.stem
                 files.append(
@@ -98,7 +102,8 @@ def discover(settings: Settings) -> list[InputFile]:
                 problems.append(
                     Problem(
                         "file is outside the layout: expected data/<kind>/<slug>.ttl with kind "
-                        f"one of {', '.join(KINDS)}, data/links/<target>.ttl or data/dataset.ttl",
+                        f"one of {', '.join(KINDS)}, data/links/<target>.ttl, "
+                        "data/enrichment/<target>.ttl or data/dataset.ttl",
                         file=_rel(p, root),
                         check="layout",
                     )
