@@ -59,16 +59,16 @@ def test_query_from_file_as_tsv_and_table(built_mini, runner, tmp_path):
 
 
 def test_query_table_compacts_iris(built_mini, runner):
-    result = runner.invoke(main, ["query", "SELECT ?c WHERE { ?c a kgo:FigureClaim }"], obj=built_mini)
+    text = "SELECT ?c WHERE { ?c a kgo:FigureClaim }"
+    result = runner.invoke(main, ["query", text], obj=built_mini)
     assert result.stdout.split() == ["c", "claim:caliber-2026-killed"]
 
 
 def test_ask_and_construct(built_mini, runner):
     ask = runner.invoke(main, ["query", "ASK { place:khojaly a schema:Place }"], obj=built_mini)
     assert ask.stdout.strip() == "true"
-    construct = runner.invoke(
-        main, ["query", "CONSTRUCT { ?s a schema:Place } WHERE { ?s a schema:Place }"], obj=built_mini
-    )
+    text = "CONSTRUCT { ?s a schema:Place } WHERE { ?s a schema:Place }"
+    construct = runner.invoke(main, ["query", text], obj=built_mini)
     assert construct.exit_code == 0, construct.output
     assert "place:khojaly a schema:Place" in construct.stdout
 

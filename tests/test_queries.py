@@ -22,7 +22,7 @@ def test_there_are_queries():
 
 @pytest.mark.parametrize("path", ALL_RQ, ids=lambda p: str(p.relative_to(QUERIES)))
 def test_every_rq_file_parses(path):
-    """Run against an empty store: only a SyntaxError can fail (our prefixes may stay undeclared)."""
+    """Run against an empty store: only a SyntaxError fails (our prefixes may stay undeclared)."""
     store = Store()
     text = path.read_text(encoding="utf-8")
     try:
