@@ -82,43 +82,48 @@ class Labeller:
     """Labels of IRIs with language fallback: the reader's languages, English, untagged, any.
 
     One small query per distinct IRI, cached for the request: a page shows a few dozen IRIs.
+    Within a language, rdfs:label beats skos:prefLabel, schema:name and dcterms:title.
     """
 
     store: Store
     base_iri: str
     languages: tuple[str, ...] = ("en",)
-    _cache: dict[str, list[Literal]] = field(default_factory=dict)
+    _cache: dict[str, list[tuple[int, Literal]]] = field(default_factory=dict)
 
-    def all(self, iri: str) -> list[Literal]:
+    def ranked(self, iri: str) -> list[tuple[int, Literal]]:
         if iri not in self._cache:
             rows = run(self.store, "label_lookup", self.base_iri, thing=NamedNode(iri))
-            seen: dict[tuple[str, str | None], Literal] = {}
+            best: dict[tuple[str, str | None], tuple[int, Literal]] = {}
             for row in rows:
-                lit = row["label"]
+                lit, rank = row["label"], int(row["rank"].value)
                 if isinstance(lit, Literal):
-                    seen.setdefault((lit.value, lit.language), lit)
-            self._cache[iri] = sorted(seen.values(), key=lambda x: (x.language or "", x.value))
+                    key = (lit.value, lit.language)
+                    if key not in best or rank < best[key][0]:
+                        best[key] = (rank, lit)
+            self._cache[iri] = sorted(best.values(), key=lambda x: (x[0], x[1].value))
         return self._cache[iri]
 
+    def all(self, iri: str) -> list[Literal]:
+        return [lit for _, lit in self.ranked(iri)]
+
     def best(self, iri: str) -> str | None:
-        return pick_label(self.all(iri), self.languages)
+        return pick_label(self.ranked(iri), self.languages)
 
 
-def pick_label(labels: list[Literal], languages: tuple[str, ...]) -> str | None:
-    """The label in the first language the reader asked for, then English, untagged, any."""
+def pick_label(labels: list[tuple[int, Literal]], languages: tuple[str, ...]) -> str | None:
+    """The best-ranked label in the first language the reader asked for, then English,
+    untagged, any. `labels` is sorted by rank."""
     if not labels:
         return None
-    by_lang: dict[str, str] = {}
-    for lit in labels:
-        by_lang.setdefault((lit.language or "").lower(), lit.value)
     for lang in (*languages, "en", ""):
         lang = lang.lower()
-        if lang in by_lang:
-            return by_lang[lang]
-        for tag, value in by_lang.items():
-            if lang and tag.split("-")[0] == lang:
-                return value
-    return labels[0].value
+        if lang == "*":
+            continue
+        for _, lit in labels:
+            tag = (lit.language or "").lower()
+            if tag == lang or (lang and tag.split("-")[0] == lang.split("-")[0]):
+                return lit.value
+    return labels[0][1].value
 
 
 def objects(triples: list[Triple], subject: NamedNode | BlankNode, predicate: str) -> Iterator:

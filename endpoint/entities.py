@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from pyoxigraph import RdfFormat, serialize
+from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint import describe
 from endpoint.context import get_kg
@@ -40,7 +40,12 @@ def requested_iri(kind: str, slug: str) -> str:
     """The canonical IRI a request names, or a 404 for a kind we never mint."""
     if kind not in KINDS:
         abort(404)
-    return entity_iri(get_kg().settings.base_iri, kind, slug)
+    iri = entity_iri(get_kg().settings.base_iri, kind, slug)
+    try:
+        NamedNode(iri)
+    except ValueError:  # not an IRI at all (e.g. a `"` in the slug), so none we minted: issue 6
+        abort(404)
+    return iri
 
 
 def _require(iri: str) -> None:

@@ -88,7 +88,7 @@ def year_fraction(lexical: str) -> float | None:
 # --------------------------------------------------------------------------- map
 
 
-def map_svg(places: list[MapPlace], width: int = 760, height: int = 420) -> Markup:
+def map_svg(places: list[MapPlace], width: int = 760, height: int = 520) -> Markup:
     """Places on an equirectangular projection, corrected for latitude, with stacked labels."""
     if not places:
         return Markup(
@@ -100,9 +100,11 @@ def map_svg(places: list[MapPlace], width: int = 760, height: int = 420) -> Mark
     lon0, lon1 = min(p.long for p in places) - pad_deg, max(p.long for p in places) + pad_deg
     kx = math.cos(math.radians((lat0 + lat1) / 2))
     margin_x, margin_y = 170, 30
-    scale = min(
-        (width - 2 * margin_x) / ((lon1 - lon0) * kx), (height - 2 * margin_y) / (lat1 - lat0)
-    )
+    # fill the width; the height follows the places' extent (within bounds)
+    scale = (width - 2 * margin_x) / ((lon1 - lon0) * kx)
+    if (lat1 - lat0) * scale + 2 * margin_y > height:
+        scale = (height - 2 * margin_y) / (lat1 - lat0)
+    height = max(160, int((lat1 - lat0) * scale + 2 * margin_y))
 
     def project(lat: float, long: float) -> tuple[float, float]:
         return (margin_x + (long - lon0) * kx * scale, height - margin_y - (lat - lat0) * scale)
@@ -207,12 +209,14 @@ def timeline_svg(
     placed = []
     for item in sorted(items, key=lambda i: i.when):
         x = x_of(item.when)
-        est_width = 6.5 * max(len(item.label), len(item.date_text))
-        level = next((n for n, edge in enumerate(levels) if edge < x - 4), len(levels))
+        est_width = 6.8 * max(len(item.label), len(item.date_text))
+        anchor = "end" if x + est_width > width - 4 else "start"
+        x0, x1 = (x - est_width, x) if anchor == "end" else (x, x + est_width)
+        level = next((n for n, edge in enumerate(levels) if edge < x0 - 8), len(levels))
         if level == len(levels):
             levels.append(0.0)
-        levels[level] = x + est_width
-        placed.append((item, x, level))
+        levels[level] = x1
+        placed.append((item, x, level, anchor))
     height = axis_y + 40 + 36 * max(1, len(levels))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -244,13 +248,14 @@ def timeline_svg(
                 f'<text x="{left}" y="{axis_y - 30}" fill="#9a6a1f">{_text(legend)}</text>',
             )
         )
-    for item, x, level in placed:
+    for item, x, level, anchor in placed:
         y = axis_y + 30 + 36 * level
         parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{y - 12}" stroke="#999"/>')
         parts.append(f'<circle cx="{x:.1f}" cy="{axis_y}" r="5" fill="#8b1e1e"/>')
         label = (
-            f'<text x="{x:.1f}" y="{y}" fill="#222">{_text(item.label)}</text>'
-            f'<text x="{x:.1f}" y="{y + 14}" fill="#666" font-size="11">'
+            f'<text x="{x:.1f}" y="{y}" fill="#222" text-anchor="{anchor}">'
+            f"{_text(item.label)}</text>"
+            f'<text x="{x:.1f}" y="{y + 14}" fill="#666" font-size="11" text-anchor="{anchor}">'
             f"{_text(item.date_text)}</text>"
         )
         parts.append(_link(item.href, label))
@@ -317,5 +322,5 @@ def _bar(bar: Bar, y: float, left: float, k: float, h: int, label_w: int) -> lis
     return out
 
 
-def _clip(text: str, limit: int = 52) -> str:
+def _clip(text: str, limit: int = 46) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

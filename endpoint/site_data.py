@@ -42,7 +42,10 @@ class Figure:
 
     @property
     def bar(self) -> Bar:
-        return Bar(self.source.text, self.value, self.low, self.high, self.claim.href)
+        label = self.source.text
+        if self.attributed_to is not None:
+            label = f"{self.attributed_to.text}, per {label}"
+        return Bar(label, self.value, self.low, self.high, self.claim.href)
 
 
 @dataclass
