@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import nullcontext
+from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -273,42 +274,72 @@ def stats(settings: Settings):
 
 
 def _settings_env(settings: Settings) -> dict[str, str]:
-    """KG_* variables that make `create_app()` in a child process see these settings."""
-    return {
-        "KG_BASE_IRI": settings.base_iri,
-        "KG_STORE_PATH": str(settings.store_path),
-        "KG_DATA_DIR": str(settings.data_dir),
-        "KG_ONTOLOGY_DIR": str(settings.ontology_dir),
-    }
+    """KG_* variables that make `create_app()` in a child process see these settings (all of
+    them: the endpoint's limits and allow-list too)."""
+    env = {}
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        env["KG_" + f.name.upper()] = " ".join(value) if isinstance(value, tuple) else str(value)
+    return env
 
 
 @main.command()
-@click.option("--host", help="Interface to bind (default: settings, 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default: settings, 8000).")
-@click.option("--workers", type=int, help="gunicorn worker processes.")
+@click.option("--host", help="Interface to bind (default: KG_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: KG_PORT, 8000).")
+@click.option("--workers", type=int, help="gunicorn worker processes (default: KG_WORKERS, 2).")
+@click.option("--threads", type=int, help="Threads per worker (default: KG_THREADS, 4).")
+@click.option("--get", "get_path", metavar="PATH",
+              help="Run one GET of PATH through the app (no server), print the body and exit.")
+@click.option("--header", "-H", "headers", multiple=True, metavar="'NAME: VALUE'",
+              help="With --get: a request header, e.g. -H 'Accept: text/turtle'. Repeatable.")
 @click.pass_obj
-def serve(settings: Settings, host, port, workers):
-    """Serve the built store with gunicorn running 'endpoint:create_app()'."""
+def serve(settings: Settings, host, port, workers, threads, get_path, headers):
+    """Serve the built store with gunicorn running 'endpoint:create_app()'; print the URL.
+
+    With --get PATH, run one request through the app instead (handy for debugging and tests):
+    the body goes to stdout, the status line to stderr, and the exit code is 0 for a status
+    below 400, else 1.
+    """
     from graph.store import current_build_dir
 
     current_build_dir(settings)  # fail early, with exit code 2, when nothing was built
-    host = host or settings.host
-    port = port or settings.port
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(workers or settings.workers),
-        "--timeout",
-        str(max(int(settings.query_timeout * 3), 30)),
-        "endpoint:create_app()",
-    ]
-    click.echo(f"serving http://{host}:{port}/ (SPARQL at /sparql)", err=True)
-    os.environ.update(_settings_env(settings))
-    os.execv(sys.executable, args)
+    changes = {"host": host, "port": port, "workers": workers, "threads": threads}
+    settings = settings.replace(**{k: v for k, v in changes.items() if v is not None})
+    if get_path:
+        sys.exit(_serve_get(settings, get_path, headers))
+    args = [sys.executable, "-m", "gunicorn", "--config", "python:endpoint.gunicorn_conf",
+            "endpoint:create_app()"]
+    click.echo(f"serving http://{settings.host}:{settings.port}/ "
+               f"(SPARQL at http://{settings.host}:{settings.port}/sparql); Ctrl-C stops",
+               err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, args, {**os.environ, **_settings_env(settings)})
+
+
+def _serve_get(settings: Settings, path: str, headers: tuple[str, ...]) -> int:
+    """One request through the Flask test client (datasette's `--get`)."""
+    from endpoint import create_app
+
+    pairs = []
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep:
+            raise click.UsageError(f"--header {header!r}: expected 'Name: value'")
+        pairs.append((name.strip(), value.strip()))
+    app = create_app(settings)
+    try:
+        response = app.test_client().get(path, headers=pairs)
+        click.echo(f"{response.status}", err=True)
+        body = response.get_data()
+        _stdout_bytes().write(body)
+        if body and not body.endswith(b"\n"):
+            _stdout_bytes().write(b"\n")
+    finally:
+        app.extensions["kg"].pool.close()
+    return 0 if response.status_code < 400 else 1
 
 
 # ---------------------------------------------------------------------------------------------

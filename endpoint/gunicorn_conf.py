@@ -1,0 +1,41 @@
+"""gunicorn settings for `gunicorn -c python:endpoint.gunicorn_conf 'endpoint:create_app()'`.
+
+Everything comes from `Settings.from_env()` (KG_* variables), so `kg serve`, `make serve` and a
+hand-written systemd unit run the same configuration:
+
+- `KG_HOST`/`KG_PORT` → bind; `KG_WORKERS` worker processes, each with `KG_THREADS` threads
+  (gthread), and so at most KG_THREADS query processes of its own (endpoint/executor.py);
+- the query time limit (`KG_QUERY_TIMEOUT`) is enforced by killing the query process, not the
+  gunicorn worker: gunicorn's own `timeout` is only a backstop for a wedged worker, set well
+  above the query limit so it never fires first;
+- the app is loaded in each worker (no preload): every worker opens the store read-only itself,
+  and a `kill -HUP` of the master after `kg build` starts workers on the new build.
+"""
+
+from __future__ import annotations
+
+from graph.config import Settings
+
+_settings = Settings.from_env()
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.workers
+worker_class = "gthread"
+threads = _settings.threads
+timeout = int(_settings.query_timeout) + 30
+graceful_timeout = int(_settings.query_timeout) + 5
+keepalive = 5
+preload_app = False
+# gunicorn's longest bounded request line; longer queries must be POSTed (the app caps them too)
+limit_request_line = 8190
+proc_name = "khojaly-kg"
+accesslog = "-"
+errorlog = "-"
+
+
+def post_worker_init(worker) -> None:
+    """Start one query process per worker up front, so the first query does not wait for it."""
+    app = worker.wsgi
+    context = getattr(app, "extensions", {}).get("kg")
+    if context is not None and context.pool is not None:
+        context.pool.warm()
