@@ -40,16 +40,15 @@ def requested_iri(kind: str, slug: str) -> str:
     """The canonical IRI a request names, or a 404 for a kind we never mint."""
     if kind not in KINDS:
         abort(404)
-    iri = entity_iri(get_kg().settings.base_iri, kind, slug)
-    try:
-        NamedNode(iri)
-    except ValueError:  # not an IRI at all (e.g. a `"` in the slug), so none we minted: issue 6
-        abort(404)
-    return iri
+    return entity_iri(get_kg().settings.base_iri, kind, slug)
 
 
 def _require(iri: str) -> None:
     kg = get_kg()
+    try:
+        NamedNode(iri)
+    except ValueError:  # not an IRI at all (a `"` or a space in the path): none of ours, issue 6
+        abort(404)
     if not describe.exists(kg.store, kg.settings.base_iri, iri):
         abort(404)
 
