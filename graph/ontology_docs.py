@@ -8,6 +8,9 @@ exactly what the endpoint serves, under the configured base IRI.
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 from pyoxigraph import NamedNode, RdfFormat, Store, serialize
 
 from graph.namespaces import graph_iri
@@ -31,4 +34,10 @@ def render_html(store: Store, base_iri: str) -> str:
     if not data.strip():
         return "<!doctype html><title>No ontology</title><p>The store holds no ontology graph.</p>"
     graph = Graph().parse(data=data.decode("utf-8"), format="nt")
-    return OntPub(ontology=graph).make_html()
+    with warnings.catch_warnings():
+        # pyLODE 3.3.4 reads its stylesheet with open() and never closes it; collect the handle
+        # here so its ResourceWarning is not raised later, somewhere unrelated
+        warnings.simplefilter("ignore", ResourceWarning)
+        html = OntPub(ontology=graph).make_html()
+        gc.collect()
+    return html
