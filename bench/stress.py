@@ -82,7 +82,7 @@ def wait_until_answers(proc: subprocess.Popen, port: int, timeout: float = 60) -
 
 @contextmanager
 def serve(store_path: Path, log: Path, workers: int = 2, **settings: object) -> Iterator[Server]:
-    """`kg serve` over `store_path` on a free loopback port; stopped (SIGTERM, then KILL) at exit."""
+    """`kg serve` over `store_path` on a free loopback port; stopped (TERM, then KILL) at exit."""
     port = free_port()
     cmd = kg_command() + ["serve", "--host", "127.0.0.1", "--port", str(port),
                           "--workers", str(workers)]
