@@ -141,3 +141,23 @@ def test_the_real_data_builds(built_settings):
     base = built_settings.base_iri
     assert store.contains_named_graph(NamedNode(base + "graph/void"))
     assert store.contains_named_graph(NamedNode(base + "graph/event/khojaly-massacre"))
+
+
+def test_shape_violation_in_the_real_data_is_located(repo_settings):
+    """The lead's shapes on the real data: the message names the file, focus node and path."""
+    build(repo_settings)
+    before = store_fingerprint(repo_settings)
+    source = repo_settings.data_dir / "source" / "caliber-2026-khojaly-commemoration.ttl"
+    text = source.read_text(encoding="utf-8")
+    claim_at = text.index("claim:caliber-2026-killed a kgo:FigureClaim")
+    counts_at = text.index("kgo:counts", claim_at)
+    line_end = text.index("\n", counts_at)
+    source.write_text(text[:counts_at] + text[line_end + 1 :], encoding="utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        build(repo_settings)
+    focus = repo_settings.base_iri + "id/claim/caliber-2026-killed"
+    located = [p for p in caught.value.problems if p.focus == focus]
+    assert located, "\n".join(str(p) for p in caught.value.problems)
+    assert any(p.path == "kgo:counts" for p in located)
+    assert all(p.file == "data/source/caliber-2026-khojaly-commemoration.ttl" for p in located)
+    assert store_fingerprint(repo_settings) == before
