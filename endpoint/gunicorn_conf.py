@@ -29,6 +29,9 @@ preload_app = False
 # gunicorn's longest bounded request line; longer queries must be POSTed (the app caps them too)
 limit_request_line = 8190
 proc_name = "khojaly-kg"
+# gunicorn 27's control socket has one default path per user: two servers (tests, benchmarks)
+# would fight over it, and we do not use it (kill -HUP reloads, kill -TERM stops)
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 

@@ -300,7 +300,7 @@ def serve(settings: Settings, host, port, workers, threads, get_path, headers):
 
     With --get PATH, run one request through the app instead (handy for debugging and tests):
     the body goes to stdout, the status line to stderr, and the exit code is 0 for a status
-    below 400, else 1.
+    below 400, else 2.
     """
     from graph.store import current_build_dir
 
@@ -339,7 +339,7 @@ def _serve_get(settings: Settings, path: str, headers: tuple[str, ...]) -> int:
             _stdout_bytes().write(b"\n")
     finally:
         app.extensions["kg"].pool.close()
-    return 0 if response.status_code < 400 else 1
+    return 0 if response.status_code < 400 else 2
 
 
 # ---------------------------------------------------------------------------------------------

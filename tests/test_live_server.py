@@ -192,5 +192,5 @@ def test_serve_get_runs_one_request_without_a_server(tmp_path):
     assert "<boolean>true</boolean>" in result.stdout
     assert "200 OK" in result.stderr
     bad = CliRunner().invoke(main, ["serve", "--get", "/sparql?query=ASK"], obj=settings)
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2
     assert "error at 1:" in bad.stdout
