@@ -48,8 +48,11 @@ bench-quick: setup ## CI-sized benchmark (placeholder)
 stress: setup ## Load test against a local server (placeholder)
 	@echo "make stress: not implemented yet"
 
-browsers: ## Install Debian chromium for the browser tests (placeholder)
-	@echo "make browsers: not implemented yet"
+browsers: ## Install Debian's chromium for the browser tests (apt-get; skipped when present)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium is installed"; else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
 
 clean: ## Remove built stores (var/); keeps .venv
 	rm -rf var
