@@ -7,12 +7,14 @@ atomic on POSIX: a reader opens either the old build or the new one.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,8 +130,29 @@ def _prune(settings: Settings, current: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+@contextmanager
+def _build_lock(settings: Settings):
+    """One build at a time per store: a second one would race the swap and prune the first's dir."""
+    link = settings.store_path
+    link.parent.mkdir(parents=True, exist_ok=True)
+    with (link.parent / f".{link.name}.build-lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise KGError(f"another `kg build` is running for {settings.store_path}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build(settings: Settings, on_step: Step = _quiet) -> BuildReport:
     """Build a new store from the inputs and make it current; raises before touching the old one."""
+    with _build_lock(settings):
+        return _build(settings, on_step)
+
+
+def _build(settings: Settings, on_step: Step) -> BuildReport:
     link = settings.store_path
     if link.exists() and not link.is_symlink():
         raise KGError(f"{link} exists and is not a symlink to a build: move it away first")
@@ -138,7 +161,6 @@ def build(settings: Settings, on_step: Step = _quiet) -> BuildReport:
         raise ValidationFailed(report.problems)
     now = datetime.now(UTC)
     version = input_version(parsed, settings)
-    link.parent.mkdir(parents=True, exist_ok=True)
     build_dir = _new_build_dir(settings, version, now)
     try:
         result = _fill(build_dir, parsed, settings, version, now, on_step)

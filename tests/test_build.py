@@ -10,7 +10,7 @@ from pyoxigraph import NamedNode
 
 from graph import export
 from graph.build import build
-from graph.errors import DataError, StoreMissing, ValidationFailed
+from graph.errors import DataError, KGError, StoreMissing, ValidationFailed
 from graph.store import current_build_dir, dataset_version, dumps_dir, open_store
 
 
@@ -161,3 +161,12 @@ def test_shape_violation_in_the_real_data_is_located(repo_settings):
     assert any(p.path == "kgo:counts" for p in located)
     assert all(p.file == "data/source/caliber-2026-khojaly-commemoration.ttl" for p in located)
     assert store_fingerprint(repo_settings) == before
+
+
+def test_a_second_concurrent_build_is_refused(mini_settings):
+    from graph.build import _build_lock
+
+    with _build_lock(mini_settings), pytest.raises(KGError, match="another `kg build`"):
+        build(mini_settings)
+    assert not mini_settings.store_path.exists()
+    build(mini_settings)  # the lock is released afterwards
