@@ -43,6 +43,8 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
     from graph.queries import query_prefixes
     from graph.store import STORE_DIR, current_build_dir, dataset_version, open_store
 
+    if settings.backend_url:  # a remote SPARQL endpoint answers instead (issue 7)
+        return _init_remote(app, settings)
     store_dir = str(current_build_dir(settings) / STORE_DIR)
     store = open_store(settings, read_only=True)
     ctx = KGContext(
@@ -52,6 +54,25 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
         store_dir=store_dir,
         prefixes=query_prefixes(settings.base_iri),
         pool=QueryPool(store_dir, size=settings.threads, timeout=settings.query_timeout),
+    )
+    app.extensions["kg"] = ctx
+    return ctx
+
+
+def _init_remote(app: Flask, settings: Settings) -> KGContext:
+    """The same context over a remote endpoint (graph/remote.py): the pages query it through
+    the store's interface, /sparql through a pool that runs jobs in the request's thread."""
+    from endpoint.remote_pool import RemotePool
+    from graph.backend import remote_store
+    from graph.queries import query_prefixes
+
+    store = remote_store(settings)
+    ctx = KGContext(
+        settings=settings,
+        store=store,  # type: ignore[arg-type]  # RemoteStore: the part of Store the app uses
+        version=store.version(),
+        prefixes=query_prefixes(settings.base_iri),
+        pool=RemotePool(store),
     )
     app.extensions["kg"] = ctx
     return ctx

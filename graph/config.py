@@ -53,6 +53,13 @@ class Settings:
     link_endpoint: str = "https://query.wikidata.org/sparql"
     link_timeout: float = 30.0
     user_agent: str = "khojaly-kg/0.1 (linked-data knowledge graph; contact: maintainers)"
+    # beyond one machine (issue 7): a remote SPARQL 1.1 endpoint instead of the embedded store,
+    # and the Graph Store Protocol credentials `kg publish` uses (never logged: repr=False)
+    backend_url: str = ""  # empty: the embedded store; else the remote endpoint's query URL
+    backend_graphs: str = "server"  # server: its default graph is the union; listed: FROM ours
+    publish_user: str = ""
+    publish_password: str = field(default="", repr=False)
+    publish_batch_triples: int = 50_000  # triples per request; a graph above it is PUT + POSTs
 
     def __post_init__(self) -> None:
         root = Path(self.root)
