@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -84,7 +86,10 @@ def _fill(
 ) -> BuildReport:
     on_step("loading the store")
     store = Store(str(build_dir / STORE_DIR))
-    store.bulk_extend(parsed.all_quads())
+    quads = list(parsed.all_quads())
+    # bulk_extend writes SST files directly: the way for big inputs, slower for small ones.
+    (store.bulk_extend if len(quads) > 100_000 else store.extend)(quads)
+    _pause_at(settings, "load")
     graphs = dict(triples_per_graph(store, settings.base_iri))
     on_step("describing (VoID/DCAT)")
     store.extend(
@@ -118,7 +123,16 @@ def _swap(settings: Settings, build_dir: Path) -> None:
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     os.symlink(os.path.relpath(build_dir, link.parent), tmp)
+    _pause_at(settings, "swap")
     os.replace(tmp, link)
+
+
+def _pause_at(settings: Settings, stage: str) -> None:
+    """Test hook (KG_BUILD_PAUSE_AT=load|swap): wait here so a fault test can kill -9 the build
+    in the middle of loading or of the swap (tests/test_faults.py). Never set in production."""
+    if settings.build_pause_at == stage:
+        print(f"kg build: paused at {stage} (KG_BUILD_PAUSE_AT)", file=sys.stderr, flush=True)
+        time.sleep(60)
 
 
 def _prune(settings: Settings, current: Path) -> None:
