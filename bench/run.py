@@ -79,7 +79,8 @@ def bindings(label: str) -> dict[str, str]:
     """IRIs the parameterised queries are bound to: an ordinary place and event, and the hub
     (the event every source's first claim is about, so its incoming links grow with the data)."""
     return {"place": f"{BASE}id/place/syn-000001-town", "event": f"{BASE}id/event/syn-000001",
-            "hub": f"{BASE}id/event/syn-000000", "source": f"{BASE}id/source/syn-000001"}
+            "hub": f"{BASE}id/event/syn-000000", "source": f"{BASE}id/source/syn-000001",
+            "dataset": f"{BASE}dataset"}
 
 
 def measure_size(label: str, args) -> dict:

@@ -148,13 +148,15 @@ def task_queries(args) -> dict:
     for path in sorted(root.rglob("*.rq")):
         rel = path.relative_to(root).as_posix()
         q = parse_header(rel, path.read_text(encoding="utf-8"))
-        for role in ("place", "event", "hub") if q.params else ("-",):
-            subs = {ox.Variable(p): ox.NamedNode(bindings[role]) for p in q.params}
+        by_name = all(p in bindings for p in q.params)  # e.g. ?dataset: one IRI fits
+        for role in ("-",) if by_name else ("place", "event", "hub"):
+            subs = {ox.Variable(p): ox.NamedNode(bindings.get(p) or bindings[role])
+                    for p in q.params}
+            key = rel if role == "-" else f"{rel} [{role}]"
             try:
-                out[f"{rel} [{role}]" if q.params else rel] = _measure(store, q.text, subs,
-                                                                       prefixes, args)
+                out[key] = _measure(store, q.text, subs, prefixes, args)
             except (SyntaxError, OSError, ValueError, RuntimeError) as e:
-                out[rel] = {"error": f"{type(e).__name__}: {e}"}
+                out[key] = {"error": f"{type(e).__name__}: {e}"}
     return {"queries": out}
 
 
