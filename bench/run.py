@@ -96,14 +96,15 @@ def measure_size(label: str, args) -> dict:
     shutil.rmtree(where / "builds", ignore_errors=True)
     log(f"{label}: kg build")
     res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link),
-                        timeout=args.build_timeout)
+                        "--mem-limit-gib", str(args.build_mem_gib), timeout=args.build_timeout)
     store_dir = store_link / "oxigraph"
     if not store_dir.is_dir():
         log(f"{label}: build gave no store ({res['build'].get('error')}); using the raw store")
         store_dir, store_link = raw_dir, None
     log(f"{label}: export")
+    repeat = args.repeat if generate.parse_size(label) < 5_000_000 else 1
     res["export"] = task("export", "--store", str(store_dir), "--out", str(where / "export"),
-                         "--repeat", str(args.repeat))
+                         "--repeat", str(repeat))
     log(f"{label}: queries")
     b = json.dumps(bindings(label))
     res["queries"] = task("queries", "--store", str(store_dir), "--bindings", b,
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic-only", dest="real_data", action="store_false",
                     help="leave the curated data/ out of the generated data sets")
     ap.add_argument("--build-timeout", type=float, default=3600, help="seconds for kg build")
+    ap.add_argument("--build-mem-gib", type=float, default=12,
+                    help="address-space limit of the build process (0: none)")
     ap.add_argument("--out", type=Path, help="markdown report (default bench/results/<date>.md)")
     args = ap.parse_args(argv)
     started = time.time()
