@@ -136,9 +136,14 @@ def _pause_at(settings: Settings, stage: str) -> None:
 
 
 def _prune(settings: Settings, current: Path) -> None:
-    """Keep the newest `keep_builds` builds (always the current one); remove older ones."""
+    """Keep the newest `keep_builds` complete builds (always the current one); remove the rest.
+
+    A directory without build.json is a build that died (kill -9, power loss) before its swap:
+    we hold the build lock, so no build is in progress, and it goes too.
+    """
     builds = sorted(p for p in builds_root(settings).iterdir() if p.is_dir())
-    keep = {p.name for p in builds[-max(settings.keep_builds, 1) :]} | {current.name}
+    complete = [p for p in builds if (p / BUILD_INFO).is_file()]
+    keep = {p.name for p in complete[-max(settings.keep_builds, 1) :]} | {current.name}
     for p in builds:
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
@@ -162,8 +167,11 @@ def _build_lock(settings: Settings):
 
 def build(settings: Settings, on_step: Step = _quiet) -> BuildReport:
     """Build a new store from the inputs and make it current; raises before touching the old one."""
-    with _build_lock(settings):
-        return _build(settings, on_step)
+    try:
+        with _build_lock(settings):
+            return _build(settings, on_step)
+    except OSError as err:  # disk full, read-only directory... (issue 6): a message, not a trace
+        raise KGError(f"build failed: {err} (the previous store is untouched)") from err
 
 
 def _build(settings: Settings, on_step: Step) -> BuildReport:

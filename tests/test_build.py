@@ -170,3 +170,15 @@ def test_a_second_concurrent_build_is_refused(mini_settings):
         build(mini_settings)
     assert not mini_settings.store_path.exists()
     build(mini_settings)  # the lock is released afterwards
+
+
+def test_a_dead_half_built_dir_is_pruned_and_never_counts_as_a_kept_build(mini_settings):
+    settings = mini_settings.replace(keep_builds=2)
+    first = build(settings).build_dir
+    second = build(settings).build_dir
+    dead = settings.store_path.parent / "builds" / "99991231T000000000000Z-deadbeef"
+    (dead / "oxigraph").mkdir(parents=True)  # no build.json: died before its swap
+    third = build(settings).build_dir
+    remaining = sorted((settings.store_path.parent / "builds").iterdir())
+    assert remaining == sorted([second, third])
+    assert first not in remaining
