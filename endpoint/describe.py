@@ -71,10 +71,19 @@ def incoming(
     return links, len(window) > limit
 
 
+#: entity_inverse_count.rq stops counting after this many links (its inner LIMIT is one more).
+COUNT_CAP = 10_000
+
+
 def incoming_counts(store: Store, base_iri: str, iri: str) -> dict[str, int]:
-    """How many links point at `iri`, by property."""
+    """How many links point at `iri`, by property; past COUNT_CAP in all the counts are partial
+    (`counts_capped` tells)."""
     rows = run(store, "entity_inverse_count", base_iri, entity=NamedNode(iri))
     return {r["property"].value: int(r["n"].value) for r in rows}
+
+
+def counts_capped(counts: dict[str, int]) -> bool:
+    return sum(counts.values()) > COUNT_CAP
 
 
 @dataclass

@@ -70,6 +70,7 @@ class EntityPage:
     incoming_counts: list[tuple[Term, int]]
     incoming_next: int | None
     incoming_prev: int | None
+    incoming_capped: bool = False
 
 
 class PageBuilder:
@@ -126,6 +127,7 @@ class PageBuilder:
             ),
             incoming_next=offset + INCOMING_PAGE if has_more else None,
             incoming_prev=max(0, offset - INCOMING_PAGE) if offset > 0 else None,
+            incoming_capped=describe.counts_capped(counts),
         )
 
     def kgo(self, local: str) -> str:

@@ -349,6 +349,10 @@ def build_tiny_store(root: Path, base: str) -> Settings:
         source = NamedNode(f"{base}id/source/s{i:03d}")
         quads.append(Quad(source, NamedNode("https://schema.org/about"), thing, g))
         quads.append(Quad(source, label, Literal(f"source {i:03d}", language="en"), g))
+    popular = NamedNode(base + "id/concept/popular")
+    quads.append(Quad(popular, label, Literal("popular", language="en"), g))
+    for i in range(10_050):
+        quads.append(Quad(NamedNode(f"{base}id/claim/c{i}"), NamedNode(RDF_TYPE), popular, g))
     store.extend(quads)
     store.flush()
     del store
@@ -416,3 +420,11 @@ def test_incoming_links_are_paginated(tiny_client):
         for o in (0, 50, 100)
     ]
     assert len(set().union(*pages)) == 120
+
+
+def test_incoming_counts_stop_at_a_cap(tiny_client):
+    html = tiny_client.get("/page/concept/popular").data.decode()
+    incoming = re.sub(r"<[^>]+>", "", html.split('class="incoming"')[1])
+    assert "rdf:type: 10001" in incoming
+    assert "counted up to 10,000 links" in incoming
+    assert html.count("/page/claim/c") == 50

@@ -26,7 +26,7 @@
   config.tabs.forEach(function (t, i) {
     var active = config.selected ? t.name === config.selected : i === 0;
     var tab = yasgui.addTab(active, {
-      name: t.title || t.name,
+      name: t.name,  // short: the title is the first line of the query itself
       yasqe: { value: t.query },
       requestConfig: { endpoint: endpoint, method: "POST" },
     });
