@@ -124,7 +124,7 @@ def test_a_failure_after_loading_removes_the_half_built_dir(mini_settings, monke
         raise OSError("disk full")
 
     monkeypatch.setattr(export, "dump_all", broken_dump)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(KGError, match="disk full"):
         build(mini_settings)
     assert sorted((mini_settings.store_path.parent / "builds").iterdir()) == builds
     assert store_fingerprint(mini_settings) == before
