@@ -31,6 +31,7 @@ from endpoint.negotiation import best_format, vary_accept
 from endpoint.site_data import SiteData
 from endpoint.terms import Linker
 from graph import ontology_docs
+from graph.errors import StoreMissing
 from graph.namespaces import all_prefixes, graph_iri
 from graph.queries import examples
 from graph.store import dumps_dir
@@ -162,7 +163,10 @@ def dump(filename: str) -> Response:
 
 
 def _dump_files() -> list[dict[str, object]]:
-    folder = dumps_dir(get_kg().settings)
+    try:
+        folder = dumps_dir(get_kg().settings)
+    except StoreMissing:  # a remote backend (issue 7) with no local build: no dumps to list
+        return []
     if not folder.is_dir():
         return []
     files = []

@@ -134,7 +134,8 @@ class SiteData:
             when = 2000 + (month - 1) / 12 + (day - 1) / 365  # only the fraction is used
             text = f"{term.text} (every year on {day} {_MONTHS[month - 1]})"
             recurring.append(TimelineItem(text, when, f"--{month:02d}-{day:02d}", term.href))
-        return sorted(items.values(), key=lambda i: i.when), recurring
+        # ties broken by label: the order must not depend on the store (issue 7, remote backend)
+        return sorted(items.values(), key=lambda i: (i.when, i.label)), recurring
 
     def sources_compared(self) -> list[Counted]:
         """Figure claims grouped by what they count (outcome + population group)."""

@@ -191,17 +191,22 @@ def _print_table(solutions: QuerySolutions, base_iri: str) -> None:
     show_default=True,
     help="table, csv, tsv, json or xml; for CONSTRUCT/DESCRIBE an RDF format (default turtle).",
 )
+@click.option("--backend", "backend_url", metavar="URL",
+              help="Query this SPARQL 1.1 endpoint instead of the built store (KG_BACKEND_URL).")
 @click.pass_obj
-def query(settings: Settings, query, file, fmt):
+def query(settings: Settings, query, file, fmt, backend_url):
     """Run a SPARQL query against the built store (argument, --file, or - for stdin).
 
     Our prefixes (kgo:, place:, schema:, ...) may be used without PREFIX lines. The default
-    graph is the union of all named graphs.
+    graph is the union of all named graphs. With --backend URL the same query runs on a remote
+    endpoint the dataset was published to (`kg publish`), with the same answers.
     """
-    from graph.store import open_store
+    from graph.backend import open_backend
 
     q = _read_query(query, file)
-    store = open_store(settings)
+    if backend_url:
+        settings = settings.replace(backend_url=backend_url)
+    store = open_backend(settings)
     try:
         result = run(store, q, base_iri=settings.base_iri)
     except QuerySyntaxError as err:
@@ -294,8 +299,11 @@ def _settings_env(settings: Settings) -> dict[str, str]:
               help="Run one GET of PATH through the app (no server), print the body and exit.")
 @click.option("--header", "-H", "headers", multiple=True, metavar="'NAME: VALUE'",
               help="With --get: a request header, e.g. -H 'Accept: text/turtle'. Repeatable.")
+@click.option("--backend", "backend_url", metavar="URL",
+              help="Serve from this SPARQL 1.1 endpoint instead of the built store "
+                   "(KG_BACKEND_URL; publish to it first with `kg publish`).")
 @click.pass_obj
-def serve(settings: Settings, host, port, workers, threads, get_path, headers):
+def serve(settings: Settings, host, port, workers, threads, get_path, headers, backend_url):
     """Serve the built store with gunicorn running 'endpoint:create_app()'; print the URL.
 
     With --get PATH, run one request through the app instead (handy for debugging and tests):
@@ -304,7 +312,10 @@ def serve(settings: Settings, host, port, workers, threads, get_path, headers):
     """
     from graph.store import current_build_dir
 
-    current_build_dir(settings)  # fail early, with exit code 2, when nothing was built
+    if backend_url:
+        settings = settings.replace(backend_url=backend_url)
+    if not settings.backend_url:
+        current_build_dir(settings)  # fail early, with exit code 2, when nothing was built
     changes = {"host": host, "port": port, "workers": workers, "threads": threads}
     settings = settings.replace(**{k: v for k, v in changes.items() if v is not None})
     if get_path:
@@ -351,3 +362,7 @@ from graph.link_commands import enrich, link  # noqa: E402 - linking (issue 4)
 
 main.add_command(link)
 main.add_command(enrich)
+
+from graph.publish_command import publish  # noqa: E402 - publishing to a SPARQL server (issue 7)
+
+main.add_command(publish)

@@ -24,6 +24,7 @@ an `X-SQL-State` header, which is turned into an error instead of a wrong answer
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import struct
@@ -244,9 +245,14 @@ class RemoteStore:
 def _message(err: Exception) -> str:
     """The server's own message out of a SPARQLWrapper exception (it carries the body), without
     the copy of the whole query Virtuoso appends to it."""
-    body = err.args[0] if err.args else ""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(err)
-    text = text.split("Response:\n", 1)[-1]
+    head, sep, body = str(err).partition("Response:\n")
+    if not sep:
+        return head.strip()
+    try:
+        raw = ast.literal_eval(body)  # SPARQLWrapper puts the body in as repr(bytes)
+    except (ValueError, SyntaxError):
+        raw = body
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     return text.split("\n\nSPARQL query:", 1)[0].strip()[:1000]
 
 

@@ -4,6 +4,8 @@
 - `repo_settings`: Settings for a fresh tmp copy of the real ontology/ and data/ (breakable).
 - `built_settings`: (session) the REAL data built once into a tmp store; read-only for tests.
 - `runner`: a click CliRunner.
+- `virtuoso`: (session) a Virtuoso on 127.0.0.1 holding `built_settings`' dataset, published by
+  `kg publish` (tests/virtuoso.py; skipped without the binary, except in CI where it fails).
 """
 
 from __future__ import annotations
@@ -49,3 +51,10 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory):
+    from virtuoso import published
+
+    yield from published(built_settings, tmp_path_factory.mktemp("virtuoso"))
