@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build validate serve test lint bench bench-deps bench-quick stress browsers clean
+.PHONY: help setup build validate serve test lint bench bench-deps bench-quick stress browsers virtuoso clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -61,6 +61,14 @@ browsers: ## Install Debian's chromium for the browser tests (apt-get; skipped w
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium is installed"; else \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+virtuoso: ## Install Debian's virtuoso-opensource for the remote-backend tests (skipped when present)
+	@if command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null; then \
+		echo "virtuoso: $$(command -v virtuoso-t) is installed"; else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends virtuoso-opensource; \
 	fi
 
 clean: ## Remove built stores (var/); keeps .venv
