@@ -90,12 +90,12 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
 def data(kind: str, slug: str) -> Response:
     """The RDF document about a thing: by extension, else by Accept (Turtle by default)."""
     stem, dot, ext = slug.rpartition(".")
-    if dot and ext in DATA_FORMATS:
-        fmt, slug, negotiated = DATA_FORMATS[ext], stem, False
-    else:
-        fmt, negotiated = best_format(request, tuple(DATA_FORMATS.values())), True
+    negotiated = not (dot and ext in DATA_FORMATS)
+    if not negotiated:
+        slug = stem
     iri = requested_iri(kind, slug)
-    _require(iri)
+    _require(iri)  # a 404 for an unknown thing, before any 406
+    fmt = best_format(request, tuple(DATA_FORMATS.values())) if negotiated else DATA_FORMATS[ext]
     response = _data_response(iri, fmt)
     if negotiated:
         vary_accept(response)

@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -180,6 +182,9 @@ def test_format_parameter_overrides_accept(client):
         "/data/event/no-such-event.ttl",
         "/id/spaceship/khojaly",
         "/nothing/here",
+        "/id/event/a%20b",
+        "/page/event/a%3Cb%3E",
+        "/data/event/x%22y.ttl",
     ],
 )
 def test_unknown_iris_are_a_404_page(client, path):
@@ -428,3 +433,15 @@ def test_incoming_counts_stop_at_a_cap(tiny_client):
     assert "rdf:type: 10001" in incoming
     assert "counted up to 10,000 links" in incoming
     assert html.count("/page/claim/c") == 50
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(slug=st.text(min_size=1, max_size=40).filter(lambda t: "/" not in t and t.strip(".")))
+def test_no_slug_makes_a_server_error(client, slug):
+    from urllib.parse import quote
+
+    for prefix in ("/id/event/", "/page/event/", "/data/event/"):
+        r = client.get(prefix + quote(slug, safe=""), headers={"Accept": "text/html"})
+        assert r.status_code in (303, 404), (prefix, slug, r.status_code)
