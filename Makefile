@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build validate serve test lint bench bench-deps bench-quick stress browsers virtuoso clean
+.PHONY: help setup build validate serve test lint bench bench-deps bench-quick bench-shapes stress browsers virtuoso clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -53,6 +53,9 @@ bench: bench-deps ## Benchmarks at 1M and 10M triples -> bench/results/<date>-1M
 
 bench-quick: bench-deps ## CI-sized benchmark at 100k triples -> bench/results/<date>-100k.md
 	$(BIN)/python -m bench.run --sizes 100k --duration 3
+
+bench-shapes: setup ## Fail if a site query slows down with the store (1M vs 10k, ratio to a lookup)
+	$(BIN)/python -m bench.shapes --size 1M
 
 stress: setup ## Load test against a local server (placeholder)
 	@echo "make stress: not implemented yet"

@@ -35,6 +35,7 @@ def machine() -> dict:
     versions["oxigraph server"] = (_first_line([str(OXIGRAPH_BIN), "--version"])
                                    if OXIGRAPH_BIN.exists() else "absent")
     return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": round(mem_kb / 2**20, 1),
+            "loadavg_start": os.getloadavg(),
             "os": platform.platform(), "versions": versions}
 
 
@@ -223,11 +224,18 @@ def _http_targets(size: str, by: dict, targets: list) -> list[str]:
     return []
 
 
+def _load(avg) -> str:
+    return "/".join(f"{x:.1f}" for x in avg) if avg else "not recorded"
+
+
 def render(results: dict, raw_name: str) -> str:
     m = results["machine"]
     v = ", ".join(f"{k} {val}" for k, val in m["versions"].items())
     out = [f"# Benchmark results — {results['started']}", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} GiB; {m['os']}.",
+           f"Load average (1/5/15 min) at start: {_load(m.get('loadavg_start'))}, at end: "
+           f"{_load(results.get('loadavg_end'))} (other work on the machine distorts absolute "
+           "numbers; ratios within this file were measured side by side).",
            f"Versions: {v}.",
            f"Invocation: `python -m bench.run --sizes {results['args']['sizes']}` "
            f"({results['seconds']:.0f} s). Raw numbers: [{raw_name}]({raw_name}).", ""]

@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -59,9 +60,9 @@ def inputs_digest(size: int, seed: int, real: bool) -> str:
     return h.hexdigest()[:16]
 
 
-def ensure_data(label: str, seed: int, real: bool) -> tuple[Path, Path]:
+def ensure_data(label: str, seed: int, real: bool, folder: str = "") -> tuple[Path, Path]:
     size = generate.parse_size(label)
-    where = WORK / label
+    where = WORK / (folder or label)
     stamp = where / "stamp"
     digest = inputs_digest(size, seed, real)
     data, nq = where / "data", where / "dataset.nq"
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     for label in args.sizes.split(","):
         results["sizes"].append(measure_size(label.strip(), args))
     results["seconds"] = time.time() - started
+    results["loadavg_end"] = os.getloadavg()
     name = f"{dt.date.today().isoformat()}-{args.sizes.replace(',', '-')}"
     out = args.out or ROOT / "bench" / "results" / f"{name}.md"
     raw = out.with_suffix(".json")
