@@ -155,12 +155,10 @@ class QueryPool:
         """Run a job to completion within the time limit; raise a KGError otherwise."""
         spool_path = os.path.join(self.spool_dir, f"kg-result-{uuid.uuid4().hex}.part")
         job = replace(job, spool_path=spool_path)
-        started = time.monotonic()
-        worker = self._acquire()
-        remaining = self.timeout - (time.monotonic() - started)
+        worker = self._acquire()  # waits at most `timeout`; starting a worker is not query time
         try:
             worker.conn.send(job)
-            ready = worker.conn.poll(max(remaining, 0.0))
+            ready = worker.conn.poll(self.timeout)
             outcome: Outcome | None = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError) as e:
             worker.kill()

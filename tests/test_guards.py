@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyoxigraph import Store
 from sparql_support import EVENT, HEAVY_QUERY, Listener, make_settings
 
@@ -232,3 +234,51 @@ def test_allow_listed_service_is_called(tmp_path):
     assert r.status_code == 200, r.data
     assert listener.connections == 1
     assert other.status_code == 403
+
+
+# -- fuzz: whatever way a SERVICE call is written, nothing leaves the machine ------------------
+
+CALLS = [
+    "SERVICE <{url}>", "SERVICE<{url}>", "SERVICE SILENT <{url}>", "SERVICESILENT<{url}>",
+    "SERVICE <sparql>", "SERVICE:sparql", "SERVICE x:sparql", "SERVICEx:sparql",
+    "SERVICE SILENT x:sparql", "SERVICE ?e",
+]
+NOISE = [
+    "", '"SERVICE <urn:x> {"', "'''}'''", "# SERVICE <urn:x> {\n", "?s ?p ?o .",
+    "FILTER(?s<?o)", r"BIND('a\'b' AS ?y)", "<urn:SERVICE>", 'BIND("""x"y""" AS ?z)',
+    "OPTIONAL { ?s ?p ?o }", "VALUES ?e { <{url}> }",
+]
+
+
+def service_queries(url: str) -> st.SearchStrategy[str]:
+    """Valid queries that call `url`, written in every way Oxigraph accepts, amid strings,
+    comments, IRIs and filters that a careless scan would stumble on."""
+    base = url.rsplit("/", 1)[0] + "/"
+    prolog = f"BASE <{base}> PREFIX x: <{base}> PREFIX : <{base}> "
+    noise = st.lists(st.sampled_from(NOISE), max_size=3).map(" ".join)
+    case = st.sampled_from(["as is", "lower", "upper"])
+
+    def build(pre: str, call: str, post: str, how: str) -> str:
+        if how == "lower":
+            call = call.lower()
+        elif how == "upper":
+            call = call.upper()
+        text = f"SELECT * WHERE {{ {pre} {call} {{ ?s ?p ?o }} {post} }}"
+        return prolog + text.replace("{url}", url).replace("{URL}", url)
+
+    return st.builds(build, noise, st.sampled_from(CALLS), noise, case)
+
+
+@pytest.fixture(scope="module")
+def listener():
+    with Listener() as listener:
+        yield listener
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_fuzzed_queries_never_reach_the_network_nor_fail_with_500(app, listener, data):
+    query = data.draw(service_queries(listener.url))
+    r = app.test_client().get("/sparql", query_string={"query": query})
+    assert r.status_code in (200, 400, 403, 406), (query, r.status_code, r.data)
+    assert listener.connections == 0, query
