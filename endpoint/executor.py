@@ -41,9 +41,15 @@ START_TIMEOUT = 30.0
 
 
 class QueryFailed(KGError):
-    """The engine accepted the query but failed while evaluating or serializing it."""
+    """The query process failed for reasons of its own (I/O, a crash): not the query's fault."""
 
     status = 500
+
+
+class QueryEvaluationFailed(KGError):
+    """The query parsed but cannot be evaluated here (e.g. an unknown function)."""
+
+    status = 400
 
 
 @dataclass
@@ -195,6 +201,8 @@ class Result:
             raise QuerySyntaxError(outcome.message)
         if outcome.status == "not_acceptable":
             raise UnknownFormat(f"no acceptable media type for a {outcome.kind} result")
+        if outcome.status == "failed":
+            raise QueryEvaluationFailed(f"query evaluation failed: {outcome.message}")
         if outcome.status != "ok":
             raise QueryFailed(outcome.message)
         if not outcome.spooled:

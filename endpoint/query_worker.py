@@ -40,7 +40,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What came of a job. status: ok | syntax | not_acceptable | error."""
+    """What came of a job. status: ok | syntax | failed (evaluation) | not_acceptable | error."""
 
     status: str
     message: str = ""
@@ -93,7 +93,9 @@ def run_job(store: Store, job: Job) -> Outcome:
         results = store.query(job.query, **kwargs)
     except SyntaxError as e:
         return Outcome("syntax", message=str(e))
-    except (ValueError, OSError, RuntimeError) as e:
+    except (ValueError, RuntimeError) as e:  # e.g. an unknown function: the query's fault
+        return Outcome("failed", message=str(e))
+    except OSError as e:
         return Outcome("error", message=str(e))
     if isinstance(results, QuerySolutions | QueryBoolean):
         kind = "solutions" if isinstance(results, QuerySolutions) else "boolean"
@@ -110,7 +112,9 @@ def run_job(store: Store, job: Job) -> Outcome:
     spool = _Spool(job.spool_path, job.inline_limit)
     try:
         results.serialize(spool, fmt)
-    except (ValueError, OSError, RuntimeError) as e:
+    except (ValueError, RuntimeError) as e:
+        return Outcome("failed", message=str(e))
+    except OSError as e:
         return Outcome("error", message=str(e))
     finally:
         spool.close()

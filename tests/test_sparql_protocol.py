@@ -331,3 +331,10 @@ def test_error_responses_carry_cors_too(client):
     r = client.get("/sparql", query_string={"query": "SELEC"})
     assert r.status_code == 400
     assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_query_that_fails_in_evaluation_is_400(client):
+    query = "SELECT * WHERE { ?s ?p ?o FILTER(<http://example.org/no-such-function>(?s)) }"
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 400
+    assert "no-such-function" in r.data.decode()
