@@ -102,21 +102,41 @@ class Labeller:
     def ranked(self, iri: str) -> list[tuple[int, Literal]]:
         if iri not in self._cache:
             rows = run(self.store, "label_lookup", self.base_iri, thing=NamedNode(iri))
-            best: dict[tuple[str, str | None], tuple[int, Literal]] = {}
-            for row in rows:
-                lit, rank = row["label"], int(row["rank"].value)
-                if isinstance(lit, Literal):
-                    key = (lit.value, lit.language)
-                    if key not in best or rank < best[key][0]:
-                        best[key] = (rank, lit)
-            self._cache[iri] = sorted(best.values(), key=lambda x: (x[0], x[1].value))
+            self._cache[iri] = _rank((row["label"], row["rank"]) for row in rows)
         return self._cache[iri]
+
+    def prime(self, query: str, iri: str) -> None:
+        """Fetch, in one query, the complete labels of every IRI a page block will name.
+
+        `query` returns ?thing ?label ?rank for a bound ?entity (neighbour_labels.rq,
+        claims_about_labels.rq); a thing without labels comes back with ?label unbound and is
+        cached as having none, so the page does not ask again one IRI at a time.
+        """
+        found: dict[str, list] = {}
+        for row in run(self.store, query, self.base_iri, entity=NamedNode(iri)):
+            pairs = found.setdefault(row["thing"].value, [])
+            if row["label"] is not None:
+                pairs.append((row["label"], row["rank"]))
+        for thing, pairs in found.items():
+            self._cache.setdefault(thing, _rank(pairs))
 
     def all(self, iri: str) -> list[Literal]:
         return [lit for _, lit in self.ranked(iri)]
 
     def best(self, iri: str) -> str | None:
         return pick_label(self.ranked(iri), self.languages)
+
+
+def _rank(pairs) -> list[tuple[int, Literal]]:
+    """(label, rank) solutions -> one (rank, label) per distinct label, best rank first."""
+    best: dict[tuple[str, str | None], tuple[int, Literal]] = {}
+    for lit, rank_term in pairs:
+        if isinstance(lit, Literal):
+            rank = int(rank_term.value)
+            key = (lit.value, lit.language)
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, lit)
+    return sorted(best.values(), key=lambda x: (x[0], x[1].value))
 
 
 def pick_label(labels: list[tuple[int, Literal]], languages: tuple[str, ...]) -> str | None:

@@ -88,6 +88,8 @@ class PageBuilder:
 
     def build(self, iri: str, offset: int = 0) -> EntityPage:
         triples = describe.description(self.store, self.base_iri, iri)
+        self.labeller.prime("neighbour_labels", iri)
+        self.labeller.prime("claims_about_labels", iri)
         subject = NamedNode(iri)
         by_subject: dict[object, list[Triple]] = {}
         for t in triples:

@@ -50,8 +50,29 @@ def _site_data() -> SiteData:
     )
 
 
+def _cached(name: str, render) -> str:
+    """The rendered page for this dataset version and reader language, made once per process.
+
+    The store is read-only and never changes under a process (a new build means a restart), so
+    a page that depends only on the data and the reader's languages can be kept; at most 64
+    variants, the oldest dropped first.
+    """
+    kg = get_kg()
+    cache = current_app.extensions.setdefault("kg_page_cache", {})
+    key = (name, kg.version, request.headers.get("Accept-Language", ""), request.script_root)
+    if key not in cache:
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        cache[key] = render()
+    return cache[key]
+
+
 @bp.get("/")
 def home() -> str:
+    return _cached("home", _render_home)
+
+
+def _render_home() -> str:
     data = _site_data()
     dataset = data.dataset()
     items, recurring = data.timeline()
@@ -73,6 +94,10 @@ def home() -> str:
 
 @bp.get("/sources-compared")
 def sources_compared() -> str:
+    return _cached("sources-compared", _render_sources_compared)
+
+
+def _render_sources_compared() -> str:
     data = _site_data()
     counted = data.sources_compared()
     return render_template(
@@ -84,16 +109,15 @@ def sources_compared() -> str:
 
 @bp.get("/pictures/<name>.svg")
 def picture(name: str) -> Response:
-    data = _site_data()
-    if name == "map":
-        svg = pictures.map_svg(data.places())
-    elif name == "timeline":
-        svg = pictures.timeline_svg(*data.timeline())
-    elif name == "figures":
-        svg = pictures.bar_chart_svg(data.chart_groups(data.sources_compared()))
-    else:
+    drawings = {
+        "map": lambda data: pictures.map_svg(data.places()),
+        "timeline": lambda data: pictures.timeline_svg(*data.timeline()),
+        "figures": lambda data: pictures.bar_chart_svg(data.chart_groups(data.sources_compared())),
+    }
+    if name not in drawings:
         abort(404)
-    return Response(str(svg), mimetype="image/svg+xml")
+    svg = _cached(f"picture-{name}", lambda: str(drawings[name](_site_data())))
+    return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.get("/query")

@@ -8,6 +8,7 @@ Other IRIs stay absolute; a few well-known datasets get a name (Wikidata, DBpedi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
@@ -51,15 +52,19 @@ class Term:
         return self.label or self.curie or self.value
 
 
+@cache
+def _longest_first(base_iri: str) -> tuple[tuple[str, str], ...]:
+    """Our prefixes, longest namespace first, so kgo: wins over a shorter prefix of it."""
+    return tuple(sorted(all_prefixes(base_iri).items(), key=lambda kv: -len(kv[1])))
+
+
 class Linker:
     """Maps IRIs to local links and compact names for one request."""
 
     def __init__(self, base_iri: str, script_root: str = ""):
         self.base = base_iri
         self.root = script_root.rstrip("/")
-        prefixes = all_prefixes(base_iri)
-        # longest namespace first, so kgo: wins over a shorter prefix of it
-        self._prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+        self._prefixes = _longest_first(base_iri)
 
     def is_ours(self, iri: str) -> bool:
         return iri.startswith(self.base)

@@ -445,3 +445,37 @@ def test_no_slug_makes_a_server_error(client, slug):
     for prefix in ("/id/event/", "/page/event/", "/data/event/"):
         r = client.get(prefix + quote(slug, safe=""), headers={"Accept": "text/html"})
         assert r.status_code in (303, 404), (prefix, slug, r.status_code)
+
+
+@pytest.mark.parametrize("slug", ["place/khojaly", "event/khojaly-massacre"])
+def test_label_priming_queries_stay_within_the_page(store, base, slug):
+    """The one-query label fetches name only what the page shows (a regression: a BIND inside
+    its own group once left ?thing unbound and fetched every label of the store)."""
+    from endpoint import describe
+
+    iri = f"{base}id/{slug}"
+    triples = describe.description(store, base, iri)
+    shown = {iri} | {t.predicate.value for t in triples}
+    shown |= {t.object.value for t in triples if isinstance(t.object, NamedNode)}
+    shown |= {t.subject.value for t in triples if isinstance(t.subject, NamedNode)}
+    neighbours = {
+        r["thing"].value
+        for r in describe.run(store, "neighbour_labels", base, entity=NamedNode(iri))
+    }
+    assert iri in neighbours
+    assert neighbours <= shown
+    claims = select(store, f"SELECT ?c WHERE {{ ?c <{base}ontology#about> <{iri}> }}")
+    related = {r["c"].value for r in claims}
+    for c in list(related):
+        related |= {
+            r["o"].value
+            for r in select(
+                store,
+                f"SELECT ?o WHERE {{ <{c}> <{RDF_TYPE}>|<{base}ontology#statedIn> ?o }}",
+            )
+        }
+    primed = {
+        r["thing"].value
+        for r in describe.run(store, "claims_about_labels", base, entity=NamedNode(iri))
+    }
+    assert primed == related
