@@ -42,6 +42,13 @@ HTML = "text/html"
 RDF_OFFERED = (HTML, *DATA_FORMATS.values())
 
 
+@bp.app_context_processor
+def _template_context() -> dict[str, object]:
+    """The base IRI for every template (the 404 page names the IRI a path stands for)."""
+    kg = current_app.extensions.get("kg")
+    return {"kg_base_iri": kg.settings.base_iri if kg else None}
+
+
 def _site_data() -> SiteData:
     kg = get_kg()
     languages = tuple(lang for lang, _ in request.accept_languages) or ("en",)

@@ -479,3 +479,10 @@ def test_label_priming_queries_stay_within_the_page(store, base, slug):
         for r in describe.run(store, "claims_about_labels", base, entity=NamedNode(iri))
     }
     assert primed == related
+
+
+def test_404_page_names_the_iri_the_path_stands_for(client, base):
+    html = client.get("/page/event/no-such-event", headers={"Accept": "text/html"}).data.decode()
+    assert f"<code>{base}id/event/no-such-event</code>" in html
+    hostile = client.get("/id/event/%3Cb%3Ex", headers={"Accept": "text/html"}).data.decode()
+    assert "<b>x" not in hostile and "&lt;b&gt;x" in hostile

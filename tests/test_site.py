@@ -340,3 +340,26 @@ def test_void_is_negotiated(client, path, base):
     html = client.get(path, headers={"Accept": "text/html"})
     assert html.mimetype == "text/html"
     assert b"void:triples" in html.data
+
+
+PAGES_RQ = sorted(
+    (Path(__file__).resolve().parent.parent / "graph" / "queries" / "pages").glob("*.rq")
+)
+
+
+@pytest.mark.parametrize("path", PAGES_RQ, ids=lambda p: p.name)
+def test_page_queries_keep_optional_bodies_to_one_pattern(path):
+    """O(answer) shapes: no star-shaped two-triple OPTIONAL (split it into two), so an optional
+    value never multiplies or drops rows of another; a path from the bound end counts as one."""
+    text = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+    for body in re.findall(r"OPTIONAL\s*\{([^{}]*)\}", text):
+        pattern = body.strip().rstrip(".").strip()
+        assert " . " not in f" {pattern} " and ";" not in pattern, f"{path.name}: {body.strip()}"
+
+
+@pytest.mark.parametrize("path", PAGES_RQ, ids=lambda p: p.name)
+def test_page_queries_say_what_they_are_for(path):
+    from graph.queries import load_query
+
+    query = load_query(f"pages/{path.stem}")
+    assert query.title and query.description
