@@ -93,7 +93,7 @@ class QueryPool:
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
         process = _CTX.Process(
-            target=query_worker.serve, args=(child, self.store_dir), daemon=True,
+            target=query_worker.serve, args=(child, self.store_dir, os.getpid()), daemon=True,
             name="kg-query-worker",
         )
         process.start()

@@ -9,6 +9,9 @@ result is ever held whole in memory by either side.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -124,8 +127,10 @@ def run_job(store: Store, job: Job) -> Outcome:
     return Outcome("ok", kind=kind, media_type=media_type, spooled=True, size=spool.size)
 
 
-def serve(conn: Connection, store_dir: str) -> None:
+def serve(conn: Connection, store_dir: str, owner: int | None = None) -> None:
     """Worker main loop: announce readiness, then answer jobs until the pipe closes."""
+    if owner is not None:
+        _exit_with(owner)
     try:
         store = Store.read_only(store_dir)
     except OSError as e:
@@ -138,3 +143,25 @@ def serve(conn: Connection, store_dir: str) -> None:
         except (EOFError, OSError):
             return
         conn.send(run_job(store, job))
+
+
+def _exit_with(owner: int, every: float = 0.5) -> None:
+    """Exit as soon as the process that owns this worker is gone (issue 6).
+
+    A gunicorn worker killed mid-query (kill -9, OOM) cannot kill its query process, which is a
+    child of the fork server, not of the gunicorn worker: without this the query would run on as
+    an orphan for its whole length (minutes, for a cartesian product), holding the fork server
+    alive too. pyoxigraph releases the GIL while it evaluates, so this thread runs meanwhile.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, under another user: cannot be ours, but alive
+                continue
+
+    threading.Thread(target=watch, name="kg-owner-watch", daemon=True).start()
