@@ -7,6 +7,8 @@ here. Federated examples (`federated-*.rq`) need a remote endpoint and are teste
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pyoxigraph import Literal, NamedNode
 
@@ -16,6 +18,7 @@ from graph.config import Settings
 from graph.store import open_store
 
 BASE = "https://w3id.org/khojaly/"
+ROOT = Path(__file__).resolve().parent.parent
 S1 = "caliber-2026-khojaly-commemoration"
 S2 = "hrw-world-report-1993"
 S3 = "hrw-seven-years-of-conflict-1994"
@@ -25,7 +28,8 @@ S6 = "wikipedia-en-khojaly-massacre-2017"
 LABEL = {
     S1: "Flowers and prayers in Baku as nation remembers Khojaly victims (Caliber.az, 2026)",
     S2: "World Report 1993: Azerbaijan (Human Rights Watch/Helsinki)",
-    S3: "Azerbaijan: Seven Years of Conflict in Nagorno-Karabakh (Human Rights Watch/Helsinki, 1994)",
+    S3: "Azerbaijan: Seven Years of Conflict in Nagorno-Karabakh "
+    "(Human Rights Watch/Helsinki, 1994)",
     S4: "Khojaly Genocide (Ministry of Foreign Affairs of Azerbaijan, 2021)",
     S5: "Khojaly massacre: Victims (English Wikipedia, summarising Memorial)",
     S6: "Khojaly Massacre (English Wikipedia, August 2017 copy)",
@@ -64,7 +68,8 @@ def answer(store, name: str) -> list[dict]:
 def test_every_example_has_a_pinned_answer():
     local = {q.name.split("/")[-1] for q in queries.examples()}
     local = {n for n in local if not n.startswith("federated-")}
-    tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
+    tests = [name for name in globals() if name.startswith("test_")]
+    tested = {name.removeprefix("test_").replace("_", "-") for name in tests}
     assert len(local) >= 15
     assert local <= tested, f"examples without a pinned answer: {sorted(local - tested)}"
 
@@ -105,7 +110,8 @@ def test_figures_by_group(store):
     elderly = {(r["sourceLabel"], r["value"]) for r in rows if r["group"] == "elderly people"}
     assert women == {(LABEL[S1], 106), (LABEL[S4], 106)}
     assert elderly == {(LABEL[S1], 70)}
-    assert {r["group"] for r in rows} == {"people", "civilians", "women", "children", "elderly people"}
+    groups = {r["group"] for r in rows}
+    assert groups == {"people", "civilians", "women", "children", "elderly people"}
 
 
 def test_seed_article_figures(store):
@@ -179,8 +185,9 @@ def test_claims_with_quotes(store):
     per_source = {}
     for r in rows:
         per_source[r["sourceLabel"]] = per_source.get(r["sourceLabel"], 0) + 1
-    assert per_source == {LABEL[S1]: 15, LABEL[S2]: 3, LABEL[S3]: 7, LABEL[S4]: 9, LABEL[S5]: 1, LABEL[S6]: 7}
-    with open("data/texts/caliber-2026-khojaly-commemoration.txt", encoding="utf-8") as f:
+    assert per_source == {
+        LABEL[S1]: 15, LABEL[S2]: 3, LABEL[S3]: 7, LABEL[S4]: 9, LABEL[S5]: 1, LABEL[S6]: 7}
+    with open(ROOT / "data/texts/caliber-2026-khojaly-commemoration.txt", encoding="utf-8") as f:
         seed = f.read()
     for r in rows:
         if r["sourceLabel"] == LABEL[S1]:
