@@ -48,12 +48,16 @@ KINDS = (
     "group",
 )
 
+#: Kinds whose prefix differs from the folder name, because the name is a standard prefix
+#: (`time:` is OWL-Time; our time intervals are `interval:`, as in the data files).
+KIND_PREFIXES = {"time": "interval"}
+
 
 def project_prefixes(base_iri: str) -> dict[str, str]:
     """Our own prefixes under a base IRI: `kgo:` for the ontology, one per kind of thing."""
     prefixes = {"kgo": base_iri + "ontology#", "kgg": base_iri + "graph/"}
     for kind in KINDS:
-        prefixes[kind] = f"{base_iri}id/{kind}/"
+        prefixes[KIND_PREFIXES.get(kind, kind)] = f"{base_iri}id/{kind}/"
     return prefixes
 
 
