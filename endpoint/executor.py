@@ -19,10 +19,12 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -71,7 +73,8 @@ class QueryPool:
         self.store_dir = store_dir
         self.size = max(1, size)
         self.timeout = timeout
-        self.spool_dir = spool_dir or tempfile.gettempdir()
+        self.spool_dir = _spool_dir(spool_dir or tempfile.gettempdir())
+        weakref.finalize(self, shutil.rmtree, self.spool_dir, True)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._count = 0
@@ -84,6 +87,7 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
+        shutil.rmtree(self.spool_dir, ignore_errors=True)  # open results keep their descriptors
         while True:
             try:
                 self._idle.get_nowait().kill()
@@ -226,6 +230,30 @@ class Result:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+SPOOL_PREFIX = "kg-spool-"
+
+
+def _spool_dir(parent: str) -> str:
+    """A spool directory for this process, named after its pid, once the spool directories of
+    processes that are gone (killed with results half-written) have been swept away."""
+    for entry in os.scandir(parent):
+        if entry.name.startswith(SPOOL_PREFIX) and entry.is_dir(follow_symlinks=False):
+            pid = entry.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(path: str) -> None:

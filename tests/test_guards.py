@@ -5,8 +5,12 @@ on query length and request body."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +19,7 @@ from pyoxigraph import Store
 from sparql_support import EVENT, HEAVY_QUERY, Listener, make_settings
 
 from endpoint import create_app
+from endpoint.executor import QueryPool
 from endpoint.guards import inspect
 from endpoint.query_scan import scan
 from graph.config import Settings
@@ -282,3 +287,28 @@ def test_fuzzed_queries_never_reach_the_network_nor_fail_with_500(app, listener,
     r = app.test_client().get("/sparql", query_string={"query": query})
     assert r.status_code in (200, 400, 403, 406), (query, r.status_code, r.data)
     assert listener.connections == 0, query
+
+
+# -- spool files ---------------------------------------------------------------------------------
+
+
+def test_spool_directories_of_dead_processes_are_swept(tmp_path, app):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = tmp_path / f"kg-spool-{gone.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "kg-result-1.part").write_bytes(b"half a result")
+    pool = QueryPool(app.extensions["kg"].store_dir, size=1, timeout=5.0, spool_dir=str(tmp_path))
+    own = Path(pool.spool_dir)
+    assert not stale.exists()
+    assert own.is_dir() and own.name.startswith(f"kg-spool-{os.getpid()}-")
+    pool.close()
+    assert not own.exists()
+
+
+def test_large_results_leave_no_spool_file(client, app):
+    values = " ".join(str(n) for n in range(200))
+    query = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 200 and len(r.data) > 256 * 1024
+    assert list(Path(app.extensions["kg"].pool.spool_dir).iterdir()) == []
