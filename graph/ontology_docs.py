@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import warnings
 
-from pyoxigraph import NamedNode, RdfFormat, Store, serialize
+from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, serialize
 
 from graph.namespaces import graph_iri
 
@@ -22,7 +22,14 @@ def ontology_triples(store: Store, base_iri: str) -> bytes:
     """The ontology graph as N-Triples (empty when the store has no ontology graph)."""
     graph = NamedNode(graph_iri(base_iri, ONTOLOGY_GRAPH))
     quads = store.quads_for_pattern(None, None, None, graph)
-    return serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES) or b""
+    # sorted: pyLODE's page follows the input order, which must not depend on the store
+    # (the embedded one or a remote backend, issue 7); blank node labels do not decide it
+    triples = sorted((q.triple for q in quads), key=_order)
+    return serialize(triples, format=RdfFormat.N_TRIPLES) or b""
+
+
+def _order(t) -> tuple[str, ...]:
+    return tuple("" if isinstance(x, BlankNode) else str(x) for x in t)
 
 
 def render_html(store: Store, base_iri: str) -> str:

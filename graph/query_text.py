@@ -52,7 +52,10 @@ def prepare(
 
 
 def bind_values(query: str, substitutions: dict) -> str:
-    """Insert `VALUES (?a ?b) { (<x> "y") }` first in the top-level WHERE group.
+    """Bind variables as pyoxigraph's `substitutions` do (SEP-0007: the variable is replaced by
+    the value everywhere), in standard SPARQL: the term replaces the variable inside every group
+    (subqueries included, see `replace_in_groups`), and `VALUES (?a ?b) { (<x> "y") }` first in
+    the top-level WHERE group gives the projected variable its value.
 
     Only IRIs and literals can be sent: a blank node label means nothing to another server.
     Without a WHERE group to put it in (DESCRIBE <x>, CONSTRUCT WHERE), the block trails the
@@ -65,11 +68,75 @@ def bind_values(query: str, substitutions: dict) -> str:
         names.append(str(var))
         values.append(str(term))  # pyoxigraph's N-Triples form: escaped, never raw user text
     block = f"VALUES ({' '.join(names)}) {{ ({' '.join(values)}) }}"
+    query = replace_in_groups(query, dict(zip([n[1:] for n in names], values, strict=True)))
     found = scan(query)
     if found.group is None or found.short_construct:
         return f"{query}\n{block}\n"
     at = found.group + 1
     return f"{query[:at]} {block} {query[at:]}"
+
+
+def replace_in_groups(query: str, terms: dict[str, str]) -> str:
+    """Write each bound variable's term in its place inside the query's groups.
+
+    A variable at the top level (the outer projection, GROUP BY, ORDER BY) stays: the VALUES
+    block binds it there. In a subquery's projection it becomes `(<term> AS ?v)`, in a subquery's
+    GROUP BY / ORDER BY `(<term>)`, anywhere else in a group the bare term.
+    """
+    out: list[str] = []
+    depth = paren = 0
+    i, n, last = 0, len(query), 0
+    projecting_at: int | None = None  # brace depth of the SELECT whose projection we are in
+    modifier = False  # inside GROUP BY / ORDER BY
+    while i < n:
+        c = query[i]
+        if c == "#":
+            j = query.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c in "\"'":
+            i = _skip_string(query, i)
+            continue
+        m = _IRI.match(query, i) if c == "<" else _VAR.match(query, i) if c in "?$" else None
+        if m and c in "?$" and query[i + 1 : m.end()] in terms and depth > 0:
+            term = terms[query[i + 1 : m.end()]]
+            if projecting_at == depth and paren == 0:
+                text = f"({term} AS {m.group(0)})"
+            elif modifier:
+                text = f"({term})"
+            else:
+                text = term
+            out.append(query[last:i] + text)
+            last = i = m.end()
+            continue
+        if m:
+            i = m.end()
+            continue
+        if c.isalpha():
+            m = _WORD.match(query, i)
+            word = m.group(0).upper()
+            if word == "SELECT":
+                projecting_at, modifier = depth, False
+            elif word in ("WHERE", "FROM") and projecting_at == depth and paren == 0:
+                projecting_at = None
+            elif word in ("GROUP", "ORDER"):
+                modifier = True
+            elif word in ("HAVING", "LIMIT", "OFFSET", "VALUES"):
+                modifier = False
+            i = m.end()
+            continue
+        if c == "(":
+            paren += 1
+        elif c == ")":
+            paren -= 1
+        elif c in "{}":
+            if c == "{" and projecting_at == depth and paren == 0:
+                projecting_at = None
+            depth += 1 if c == "{" else -1
+            modifier = False
+        i += 1
+    out.append(query[last:])
+    return "".join(out)
 
 
 def with_dataset(query: str, defaults: list[str], named: list[str]) -> str | None:

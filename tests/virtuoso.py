@@ -142,8 +142,9 @@ def start(directory: Path) -> Virtuoso:
     server = Virtuoso(directory, sql_port, http_port, "", process)
     try:
         _wait(server)
-        password = secrets.token_urlsafe(18)
+        password = "Kg" + secrets.token_hex(16)  # a plain identifier: isql parses it unquoted
         _isql(server, "dba", f"set password dba {password};")
+        _isql(server, password, "select 1;")  # the new one works (and the default no longer)
         server.password = password
     except BaseException:
         server.stop()
@@ -168,12 +169,14 @@ def _wait(server: Virtuoso) -> None:
 
 
 def _isql(server: Virtuoso, password: str, statement: str) -> None:
-    subprocess.run(
+    done = subprocess.run(
         [shutil.which(ISQL), f"127.0.0.1:{server.sql_port}", "dba", password, f"exec={statement}"],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=60,
     )
+    if done.returncode != 0 or "Error" in done.stdout + done.stderr:
+        raise RuntimeError(f"isql {statement.split()[0]}: {done.stdout}{done.stderr}")
 
 
 def published(settings, directory: Path):
