@@ -244,7 +244,7 @@ def test_listed_graphs_mode_gives_the_same_answer(built_settings, virtuoso):
     assert sorted(_rows(theirs, names)) == sorted(_rows(ours, names))
 
 
-# -- the site over Virtuoso --------------------------------------------------------------------------
+# -- the site over Virtuoso ---------------------------------------------------------------------
 
 _LD_JSON = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
