@@ -11,11 +11,15 @@ restarted (`kill -HUP` the gunicorn master after `kg build`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from pyoxigraph import Store
 
 from graph.config import Settings
+
+if TYPE_CHECKING:
+    from endpoint.executor import QueryPool
 
 
 @dataclass
@@ -25,7 +29,7 @@ class KGContext:
     version: str
     store_dir: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)
-    pool: object | None = None  # endpoint.executor.QueryPool, created in init_context
+    pool: QueryPool | None = None  # created in init_context
     _named_graphs: list | None = None
 
     def named_graphs(self) -> list:
