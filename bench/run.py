@@ -36,9 +36,13 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+MEM_LIMIT_GIB = 12.0  # per measured child: a runaway stage fails alone, not the shared machine
+
+
 def task(name: str, *args: str, timeout: float = 7200) -> dict:
     """Run one bench.tasks operation in a child process; its JSON, or the error it gave."""
-    cmd = [sys.executable, "-m", "bench.tasks", name, *args]
+    cmd = [sys.executable, "-m", "bench.tasks", "--mem-limit-gib", str(MEM_LIMIT_GIB), name,
+           *args]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -97,7 +101,7 @@ def measure_size(label: str, args) -> dict:
     shutil.rmtree(where / "builds", ignore_errors=True)
     log(f"{label}: kg build")
     res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link),
-                        "--mem-limit-gib", str(args.build_mem_gib), timeout=args.build_timeout)
+                        timeout=args.build_timeout)
     store_dir = store_link / "oxigraph"
     if not store_dir.is_dir():
         log(f"{label}: build gave no store ({res['build'].get('error')}); using the raw store")
@@ -141,8 +145,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic-only", dest="real_data", action="store_false",
                     help="leave the curated data/ out of the generated data sets")
     ap.add_argument("--build-timeout", type=float, default=3600, help="seconds for kg build")
-    ap.add_argument("--build-mem-gib", type=float, default=12,
-                    help="address-space limit of the build process (0: none)")
     ap.add_argument("--out", type=Path, help="markdown report (default bench/results/<date>.md)")
     args = ap.parse_args(argv)
     started = time.time()

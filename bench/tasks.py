@@ -200,6 +200,7 @@ def task_startup(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--mem-limit-gib", type=float, default=0, help="address-space cap (0: none)")
     sub = ap.add_subparsers(dest="task", required=True)
     p = sub.add_parser("bulk_load")
     p.add_argument("--nquads", required=True)
@@ -207,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build")
     p.add_argument("--data-dir", required=True)
     p.add_argument("--store", required=True)
-    p.add_argument("--mem-limit-gib", type=float, default=0, help="address-space cap")
     p = sub.add_parser("export")
     p.add_argument("--store", required=True)
     p.add_argument("--out", required=True)
@@ -223,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", required=True, help="settings.store_path (the symlink)")
     p.add_argument("--store-dir", required=True, help="the oxigraph directory inside it")
     args = ap.parse_args(argv)
-    if args.task == "build" and args.mem_limit_gib:
-        limit = int(args.mem_limit_gib * 2**30)  # a runaway build fails alone, not the machine
+    if args.mem_limit_gib:
+        limit = int(args.mem_limit_gib * 2**30)  # a runaway task fails alone, not the machine
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     result = globals()[f"task_{args.task}"](args)
     json.dump(result, sys.stdout)
