@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build validate serve test lint bench bench-deps bench-quick bench-shapes stress browsers virtuoso clean
+.PHONY: help setup build validate serve test lint bench bench-deps bench-quick bench-shapes stress audit lock browsers virtuoso clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -57,8 +57,28 @@ bench-quick: bench-deps ## CI-sized benchmark at 100k triples -> bench/results/<
 bench-shapes: setup ## Fail if a site query slows down with the store (1M vs 10k, ratio to a lookup)
 	$(BIN)/python -m bench.shapes --size 1M
 
-stress: setup ## Load test against a local server (placeholder)
-	@echo "make stress: not implemented yet"
+STRESS_CLIENTS ?= 16
+STRESS_SECONDS ?= 60
+stress: build ## Load test: N clients vs `kg serve`, every answer checked -> bench/results/stress-<date>.md
+	$(BIN)/python -m bench.stress --clients $(STRESS_CLIENTS) --seconds $(STRESS_SECONDS)
+
+# pip-audit runs from its own venv, so its dependencies never mix with the locked ones. The
+# vulnerability data come from PyPI's JSON API (OSV may be unreachable from CI); --strict fails
+# when a dependency could not be audited at all, instead of passing without having looked.
+AUDIT_VENV    := var/audit-venv
+AUDIT_SERVICE ?= pypi
+AUDIT_STRICT  ?= --strict
+audit: ## Audit requirements.lock (pinned, hashed) for known vulnerabilities with pip-audit
+	@[ -x $(AUDIT_VENV)/bin/pip-audit ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install -q pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/pip-audit -r requirements.lock --require-hashes --disable-pip $(AUDIT_STRICT) \
+		--vulnerability-service $(AUDIT_SERVICE) --progress-spinner off
+
+lock: ## Re-pin requirements.lock (with hashes) from pyproject.toml after a dependency change
+	@[ -x $(AUDIT_VENV)/bin/pip-compile ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install -q pip-audit==2.10.1 pip-tools==7.6.2; }
+	$(AUDIT_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--extra test --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 browsers: ## Install Debian's chromium for the browser tests (apt-get; skipped when present)
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium is installed"; else \
