@@ -121,3 +121,9 @@ def test_unexpected_errors_are_logged_and_hidden(client, caplog):
     assert json.loads(r.data)["error"] == "InternalServerError"
     assert any("secret internal detail" in (rec.exc_text or "") or rec.exc_info
                for rec in caplog.records)
+
+
+def test_script_in_a_path_is_not_reflected(client):
+    r = client.get("/no/<script>alert(1)</script>", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    assert "<script>alert(1)" not in r.data.decode()
