@@ -136,3 +136,11 @@ def test_running_an_example_query_in_the_ui_shows_its_results(page, live_server)
     rows = active.locator(".yasr table.dataTable tbody tr")
     rows.first.wait_for()
     assert rows.count() == expected
+    # our IRIs in the results open on this host (the base IRI mapped onto it)
+    links = [a.get_attribute("href") for a in active.locator(".yasr table a[href]").all()]
+    ours = [h for h in links if "/id/source/" in h]
+    assert len(ours) >= expected
+    assert all(h.startswith(base + "/id/source/") for h in ours), ours[:3]
+    page.goto(ours[0])  # the link's target: /id/... 303s to the page
+    assert page.url == ours[0].replace("/id/", "/page/", 1)
+    assert page.locator("h1").inner_text()

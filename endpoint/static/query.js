@@ -37,4 +37,21 @@
   }
   if (selected) { yasgui.selectTabId(selected.getId()); }
   window.kgYasgui = yasgui;
+
+  // Our IRIs in the results open on this host: {base}id/x -> /id/x (which 303s to the page),
+  // the same mapping of the base IRI onto the serving host as everywhere else on the site.
+  var base = config.base_iri;
+  var root = new URL(config.root || "/", window.location.href).href;
+  function localise(el) {
+    el.querySelectorAll("a[href]").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (base && href.indexOf(base) === 0) {
+        a.setAttribute("href", root + href.slice(base.length));
+        a.removeAttribute("target");
+      }
+    });
+  }
+  var results = document.getElementById("yasgui");
+  new MutationObserver(function () { localise(results); })
+    .observe(results, { childList: true, subtree: true });
 })();
