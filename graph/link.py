@@ -21,6 +21,7 @@ import socket
 import time
 import urllib.error
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import resources
 
@@ -172,7 +173,7 @@ class SparqlClient:
         sparql = SPARQLWrapper(self.endpoint, agent=self.user_agent)
         sparql.setMethod(POST)
         sparql.setReturnFormat(JSON)
-        sparql.setTimeout(self.timeout)
+        sparql.timeout = self.timeout  # setTimeout() truncates to int: 0.5 s would mean none
         sparql.setQuery(query)
         return sparql
 
@@ -181,14 +182,17 @@ class SparqlClient:
         self._throttle()
         self.requests += 1
         try:
-            response = self._wrapper(query).query()
-            return response.response.read()
+            with closing(self._wrapper(query).query().response) as response:
+                return response.read()
         except urllib.error.HTTPError as e:
+            e.close()  # it holds the connection
             if e.code in TRANSIENT_STATUSES:
                 wait = parse_retry_after(e.headers.get("Retry-After") if e.headers else None)
                 raise _Transient(f"HTTP {e.code}", wait) from None
             raise RemoteUnavailable(self.endpoint, f"HTTP {e.code} {e.reason}", 1) from None
         except SPARQLWrapperException as e:
+            if isinstance(e.__context__, urllib.error.HTTPError):
+                e.__context__.close()
             raise RemoteUnavailable(self.endpoint, _first_line(str(e)), 1) from None
         except TimeoutError:
             raise _Transient(f"no answer within {self.timeout:g}s") from None

@@ -95,14 +95,24 @@ class StandIn:
         if not query:
             return Response("missing query", status=400)
         try:
-            result = self.store.query(query)
+            body, media_type = _evaluate(self.store, query)
         except SyntaxError as e:
             return Response(str(e), status=400)
+        return Response(body, content_type=media_type)
+
+
+def _evaluate(store: Store, query: str) -> tuple[bytes, str]:
+    """Run and serialise in one frame: pyoxigraph results must be dropped by the thread that
+    made them, so none may outlive this call (not even in a traceback)."""
+    result = store.query(query)
+    try:
         if isinstance(result, QuerySolutions | QueryBoolean):
-            body = result.serialize(format=QueryResultsFormat.JSON)
-            return Response(body, content_type="application/sparql-results+json")
-        body = result.serialize(format=RdfFormat.N_TRIPLES)
-        return Response(body, content_type="application/n-triples")
+            return result.serialize(format=QueryResultsFormat.JSON), (
+                "application/sparql-results+json"
+            )
+        return result.serialize(format=RdfFormat.N_TRIPLES), "application/n-triples"
+    finally:
+        del result
 
 
 def load_fixture(path: Path = FIXTURE) -> Store:
