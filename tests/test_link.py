@@ -391,3 +391,22 @@ def test_retry_after_as_http_date():
 def test_link_and_enrich_are_kg_commands():
     assert main.commands["link"] is link
     assert main.commands["enrich"] is enrich
+
+
+def test_issue_4_accepted_links_and_enrichment_pass_the_build_checks(runner, repo_settings,
+                                                                     standin):
+    """On a copy of the real repository: what --accept and enrich write conforms to the shapes
+    and the integrity checks, so `kg build` takes it as it is."""
+    from graph import review
+    from graph.build import check_inputs
+
+    path = repo_settings.root / "review.tsv"
+    row = [f"{BASE}id/place/khojaly", "Khojaly", "place", "1", WD + "Q9900001", "Khojaly@en", "",
+           "0.950", "ok", "0.0", "", "proposed", "exactMatch"]
+    path.write_text(f"# profile: wikidata\n# endpoint: {standin.url}\n"
+                    + "\t".join(review.COLUMNS) + "\n" + "\t".join(row) + "\n", encoding="utf-8")
+    assert run_link(runner, repo_settings, "--accept", str(path)).exit_code == 0
+    result = runner.invoke(main, ["enrich", *fast(standin.url)], obj=repo_settings)
+    assert result.exit_code == 0, result.output
+    _, report = check_inputs(repo_settings)
+    assert report.conforms, "\n".join(str(p) for p in report.problems)
