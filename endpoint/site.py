@@ -91,7 +91,7 @@ def _render_home() -> str:
         statistics=data.statistics(dataset),
         sources=data.sources(),
         dumps=_dump_files(),
-        examples=examples(),
+        examples=examples(get_kg().settings.base_iri),
         map_svg=pictures.map_svg(data.places()),
         timeline_svg=pictures.timeline_svg(items, recurring),
         chart_svg=pictures.bar_chart_svg(data.chart_groups(killed[:2])),
@@ -136,7 +136,7 @@ def query() -> str:
             "title": q.title,
             "query": with_prefixes(q.text, base),
         }
-        for q in examples()
+        for q in examples(base)
     ]
     return render_template("query.html", tabs=tabs, selected=request.args.get("example"))
 

@@ -15,7 +15,7 @@ must be projected (`SELECT ?entity ...` or `SELECT *`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
@@ -34,6 +34,16 @@ class Query:
     title: str = ""
     description: str = ""
     params: tuple[str, ...] = field(default_factory=tuple)  # variable names without "?"
+
+    def for_base(self, base_iri: str) -> Query:
+        """The query under another base IRI.
+
+        Example queries spell out PREFIX lines for the canonical base so that users can copy
+        them into any SPARQL client; a deployment under another base rewrites that base.
+        """
+        if base_iri == DEFAULT_BASE_IRI:
+            return self
+        return replace(self, text=self.text.replace(DEFAULT_BASE_IRI, base_iri))
 
 
 def parse_header(name: str, text: str) -> Query:
@@ -82,9 +92,9 @@ def _folder(sub: str) -> list[Query]:
     return [load_query(f"{sub}/{n}") for n in names]
 
 
-def examples() -> list[Query]:
+def examples(base_iri: str = DEFAULT_BASE_IRI) -> list[Query]:
     """The example queries shown in the query UI, the home page and the README."""
-    return _folder("examples")
+    return [q.for_base(base_iri) for q in _folder("examples")]
 
 
 def checks() -> list[Query]:
@@ -115,7 +125,7 @@ def run(
     **bindings: object,
 ):
     """Run a named query (or a Query) with bindings; the default graph is the union by default."""
-    q = query if isinstance(query, Query) else load_query(query)
+    q = (query if isinstance(query, Query) else load_query(query)).for_base(base_iri)
     subs = {Variable(k): as_term(v) for k, v in bindings.items()}
     try:
         return store.query(

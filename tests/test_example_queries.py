@@ -278,3 +278,17 @@ def test_timeline(store):
     assert ("1993", "first Khojaly monument in Baku (1993)") in dated
     assert ("2008-02-26", "Mother's Cry memorial") in dated
     assert ("2026-02-26", "34th anniversary commemoration of the Khojaly massacre") in dated
+
+
+def test_examples_follow_a_configured_base(tmp_path):
+    """Under another KG_BASE_IRI the examples still answer (their PREFIX lines are rewritten)."""
+    other = "https://example.org/kg/"
+    settings = Settings(base_iri=other, store_path=tmp_path / "store", dumps_dir=tmp_path / "d")
+    build(settings)
+    store = open_store(settings, read_only=True)
+    rows = list(queries.run(store, "examples/children-killed", base_iri=other))
+    assert {int(r["value"].value) for r in rows} == {63}
+    assert len(rows) == 2
+    rewritten = queries.examples(other)
+    assert not any(BASE in q.text for q in rewritten)
+    assert sum(other in q.text for q in rewritten) >= 15
