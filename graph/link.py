@@ -23,7 +23,7 @@ import urllib.error
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, parse_query_results
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
@@ -80,7 +80,7 @@ class RetryPolicy:
 
 def read_link_query(name: str) -> str:
     """The text of graph/queries/link/<name>.rq (package data)."""
-    return resources.files("graph").joinpath("queries", "link", f"{name}.rq").read_text("utf-8")
+    return (Path(__file__).parent / "queries" / "link" / f"{name}.rq").read_text(encoding="utf-8")
 
 
 def with_values(query: str, rows: Iterable[Sequence[Term | None]]) -> str:
