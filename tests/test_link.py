@@ -410,3 +410,33 @@ def test_issue_4_accepted_links_and_enrichment_pass_the_build_checks(runner, rep
     assert result.exit_code == 0, result.output
     _, report = check_inputs(repo_settings)
     assert report.conforms, "\n".join(str(p) for p in report.problems)
+
+
+def test_dbpedia_profile_reads_wgs84_points_and_dbo_types(runner, settings, tmp_path):
+    """The second profile: DBpedia-shaped data (rdf:type dbo:*, geo lat/long, rdfs:comment)."""
+    dbr, dbo = "http://dbpedia.org/resource/", "http://dbpedia.org/ontology/"
+    store = Store()
+    store.update(f"""
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+    INSERT DATA {{
+      <{dbr}Khojaly> rdfs:label "Khojaly"@en, "Xocalı"@az ; a <{dbo}Town>, <{dbo}Place> ;
+          wgs:lat 39.91 ; wgs:long 46.79 ; rdfs:comment "test resource"@en .
+      <{dbr}Khojaly_(film)> rdfs:label "Khojaly"@en ; a <{dbo}Film> .
+    }}""")
+    out = tmp_path / "review.tsv"
+    (settings.data_dir / "links" / "dbpedia.ttl").write_text(
+        f"<id/place/khankendi> <http://www.w3.org/2004/02/skos/core#exactMatch> "
+        f"<{dbr}Khojaly> .\n", encoding="utf-8")  # a wrong link, for --check
+    with serve(store) as dbpedia:
+        result = run_link(runner, settings, "--profile", "dbpedia",
+                          *fast(dbpedia.url, "--kind", "place", "--out", str(out)))
+        assert result.exit_code == 0, result.output
+        check = run_link(runner, settings, "--profile", "dbpedia", *fast(dbpedia.url, "--check"))
+    gc.collect()
+    ranked = candidates_of(read_review(out), "place/khojaly")
+    assert [(r["candidate"], r["status"]) for r in ranked] == [
+        (dbr + "Khojaly", "proposed"), (dbr + "Khojaly_(film)", "near-miss")]
+    assert float(ranked[0]["distance_km"]) < 1
+    assert check.exit_code == 1
+    assert "label implausible: ours 'Khankendi'" in check.stdout
