@@ -96,6 +96,10 @@ def _export(size: dict, targets: list) -> list[str]:
         return out + [f"export failed: {e['error']}", ""]
     rows, worst = [], None
     for ext, r in e["formats"].items():
+        if "ours" not in r:
+            rows.append([ext, r["native"]["median"], r.get("error"), None, None, None])
+            worst = 0.0
+            continue
         ratio = r["native"]["median"] / r["ours"]["median"]
         worst = ratio if worst is None else min(worst, ratio)
         rows.append([ext, r["native"]["median"], r["ours"]["median"],
