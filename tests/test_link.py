@@ -198,6 +198,23 @@ def test_503_retried_with_exponential_backoff_then_reported(standin):
     assert len(standin.received) == 3
 
 
+def test_requests_are_spaced_by_the_rate_limit(standin):
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    client = SparqlClient(standin.url, user_agent="test", min_interval=2.0, sleep=sleep,
+                          clock=lambda: now[0])
+    for _ in range(3):
+        client.select("SELECT ?x WHERE { VALUES ?x { 1 } }")
+        now[0] += 0.5  # the caller works half a second between requests
+    assert waits == [1.5, 1.5]
+    assert len(standin.received) == 3
+
+
 def test_retry_after_beyond_the_limit_is_reported_not_waited(standin):
     waits: list[float] = []
     client = SparqlClient(standin.url, user_agent="test", min_interval=0,
