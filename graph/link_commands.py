@@ -90,6 +90,8 @@ def link(settings: Settings, profile_name, out, accept_file, check, kinds, inclu
     """
     if sum(bool(x) for x in (out, accept_file, check)) != 1:
         raise click.UsageError("give exactly one of --out FILE, --accept FILE or --check")
+    if out and out.suffix.lower() not in (".tsv", ".txt"):
+        raise click.UsageError("the review file is tab-separated: name it *.tsv")
     profile = get_profile(profile_name)
     if accept_file:
         _accept(settings, profile, accept_file)
