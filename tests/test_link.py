@@ -23,6 +23,7 @@ from graph.link import RemoteUnavailable, RetryPolicy, SparqlClient, parse_retry
 from graph.link_commands import enrich, link
 from graph.link_profiles import WIKIDATA
 from graph.load import load
+from graph.queries import parse_header
 from graph.reconcile import distance_km, parse_point
 
 BASE = "https://w3id.org/khojaly/"
@@ -457,3 +458,28 @@ def test_dbpedia_profile_reads_wgs84_points_and_dbo_types(runner, settings, tmp_
     assert float(ranked[0]["distance_km"]) < 1
     assert check.exit_code == 1
     assert "label implausible: ours 'Khankendi'" in check.stdout
+
+
+def test_issue_4_every_thing_is_linked_or_marked_pending(built_settings):
+    """On the real data: each linkable thing has one link status; 'verified' ones have links,
+    'pending' ones have none, so `?x kgo:linkStatus concept:link-status-pending` lists the rest."""
+    from graph.queries import run
+    from graph.store import open_store
+
+    store = open_store(built_settings)
+    base = built_settings.base_iri
+    kinds = "|".join(("event", "place", "organisation", "memorial", "person"))
+    query = f"""SELECT ?thing (COUNT(DISTINCT ?status) AS ?statuses)
+        (SAMPLE(?status) AS ?one) (COUNT(DISTINCT ?target) AS ?links) WHERE {{
+      ?thing a ?class .
+      FILTER(REGEX(STR(?thing), "^{base}id/({kinds})/[^/#]+$"))
+      OPTIONAL {{ ?thing kgo:linkStatus ?status }}
+      OPTIONAL {{ ?thing owl:sameAs|skos:exactMatch|skos:closeMatch ?target }}
+    }} GROUP BY ?thing"""
+    rows = list(run(store, parse_header("status", query), base_iri=base))
+    assert len(rows) >= 20
+    for row in rows:
+        thing, links = row["thing"].value, int(row["links"].value)
+        assert row["statuses"].value == "1", f"{thing}: needs exactly one kgo:linkStatus"
+        status = row["one"].value.rsplit("-", 1)[-1]
+        assert (status == "verified") == (links > 0), f"{thing}: {status} with {links} link(s)"
