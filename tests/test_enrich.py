@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+from link_support import BASE, WD, fast, write_data
 from pyoxigraph import Literal, NamedNode, Quad, Store
 from standin import serve
-from test_link import BASE, WD, fast, write_data
 
 from graph.cli import main
 from graph.config import Settings

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from link_support import BASE, UNLINKED, WD, fast, write_data
 from pyoxigraph import Literal, NamedNode, Store
 from standin import serve
 
@@ -25,53 +26,6 @@ from graph.link_profiles import WIKIDATA
 from graph.load import load
 from graph.queries import parse_header
 from graph.reconcile import distance_km, parse_point
-
-BASE = "https://w3id.org/khojaly/"
-WD = "http://www.wikidata.org/entity/"
-PREFIXES = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix schema: <https://schema.org/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#> .
-@prefix geo: <http://www.opengis.net/ont/geosparql#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-"""
-#: Our test entities: data/<kind>/<slug>.ttl -> Turtle body about <> (the thing itself).
-ENTITIES = {
-    "place/khojaly": """<> a schema:City ; rdfs:label "Khojaly"@en ;
-        skos:prefLabel "Khojaly"@en, "Xocalı"@az, "Ходжалы"@ru ;
-        wgs:lat "39.91111"^^xsd:decimal ; wgs:long "46.78917"^^xsd:decimal .""",
-    "place/khankendi": """<> a schema:City ; rdfs:label "Khankendi"@en ;
-        skos:altLabel "Stepanakert"@en, "Xankəndi"@az ;
-        geo:hasGeometry <#g> . <#g> geo:asWKT "POINT(46.75194 39.81528)"^^geo:wktLiteral .""",
-    "event/khojaly-massacre": """<> a schema:Event ;
-        rdfs:label "Khojaly massacre"@en, "Ходжалинская резня"@ru .""",
-    "memorial/ana-harayi": """<> a schema:LandmarksOrHistoricalBuildings ;
-        rdfs:label "Mother's Cry"@en, "Ana harayı"@az ;
-        wgs:lat "40.382991"^^xsd:decimal ; wgs:long "49.873932"^^xsd:decimal .""",
-    "organisation/human-rights-watch": """<> a schema:Organization ;
-        rdfs:label "Human Rights Watch"@en .""",
-    "place/baku": """<> a schema:City ; rdfs:label "Baku"@en .""",
-    "place/armenia": """<> a schema:Country ; rdfs:label "Armenia"@en .""",
-}
-LINKS = f"""{PREFIXES}
-<id/organisation/human-rights-watch> owl:sameAs <{WD}Q187052> .
-<id/place/baku> owl:sameAs <{WD}Q9248> .
-<id/place/armenia> owl:sameAs <{WD}Q399> .
-<id/place/gone> owl:sameAs <{WD}Q9999999> .
-"""
-UNLINKED = 4  # khojaly, khankendi, the massacre, the memorial
-
-
-def write_data(root: Path) -> Settings:
-    for name, body in ENTITIES.items():
-        path = root / "data" / f"{name}.ttl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(PREFIXES + body + "\n", encoding="utf-8")
-    (root / "data" / "links").mkdir(parents=True)
-    (root / "data" / "links" / "wikidata.ttl").write_text(LINKS, encoding="utf-8")
-    (root / "ontology").mkdir()
-    return Settings(root=root)
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +47,6 @@ def standin(server):
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return write_data(tmp_path / "repo")
-
-
-def fast(url: str, *extra: str) -> list[str]:
-    """Client options for tests: the stand-in, no rate-limit pause, tiny back-off."""
-    return ["--endpoint", url, "--min-interval", "0", "--backoff", "0.01", *extra]
 
 
 def run_link(runner, settings, *args):
