@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import click
@@ -27,7 +26,7 @@ from graph.link import (
 )
 from graph.link_profiles import PROFILES, Profile, get_profile
 from graph.linkset import LINKABLE_KINDS, existing_links, local_entities, read_data, write_reviewed
-from graph.reconcile import LocalEntity, Thresholds, gather, normalise, rank
+from graph.reconcile import LocalEntity, Thresholds, gather, rank
 
 
 class PartialFailure(KGError):
@@ -158,63 +157,20 @@ def _accept(settings: Settings, profile: Profile, path: Path) -> None:
 
 
 def _check(settings: Settings, profile: Profile, client: SparqlClient, batch_size: int) -> None:
-    store = read_data(settings)
-    links = existing_links(store, settings.base_iri, profile)
-    labels = {e.iri: e for e in local_entities(store, settings.base_iri)}
-    query = read_link_query(profile.query_name("check"))
-    seen: dict[str, dict] = {}
-    failed = 0
-    for batch in batched(sorted({lk.target for lk in links}), batch_size):
-        try:
-            rows = client.select(with_values(query, [(NamedNode(t),) for t in batch]))
-        except RemoteUnavailable as err:
-            failed += len(batch)
-            click.echo(f"warning: {len(batch)} links not checked: {err}", err=True)
-            for t in batch:
-                seen[t] = {"error": str(err)}
-            continue
-        for row in rows:
-            info = seen.setdefault(row["item"].value, {"labels": set(), "types": set()})
-            if "label" in row:
-                info["labels"].add(row["label"].value)
-            if "type" in row:
-                info["types"].add(row["type"].value)
-            if "redirect" in row:
-                info["redirect"] = row["redirect"].value
-    bad = 0
+    from graph.link_health import check
+
+    verdicts = check(settings, profile, client, batch_size)
     click.echo("entity\tpredicate\ttarget\tstatus\tdetail")
-    for lk in links:
-        entity = labels.get(lk.entity)
-        status, detail = _verdict(profile, entity, seen.get(lk.target))
-        bad += status == "problem"
-        click.echo(f"{lk.entity}\t{lk.predicate}\t{lk.target}\t{status}\t{detail}")
-    click.echo(f"{len(links)} link(s) checked with {client.requests} request(s): {bad} "
-               f"problem(s), {failed} not checked", err=True)
-    if failed:
-        raise PartialFailure(f"{failed} link(s) could not be checked")
+    for v in verdicts:
+        click.echo(f"{v.link.entity}\t{v.link.predicate}\t{v.link.target}\t{v.status}\t{v.detail}")
+    bad = sum(v.status == "problem" for v in verdicts)
+    unchecked = sum(v.status == "unchecked" for v in verdicts)
+    click.echo(f"{len(verdicts)} link(s) checked with {client.requests} request(s): {bad} "
+               f"problem(s), {unchecked} not checked", err=True)
+    if unchecked:
+        raise PartialFailure(f"{unchecked} link(s) could not be checked")
     if bad:
         sys.exit(1)
-
-
-def _verdict(profile: Profile, entity: LocalEntity | None, info: dict | None) -> tuple[str, str]:
-    if info is None or (not info.get("labels") and not info.get("types")
-                        and not info.get("redirect") and "error" not in info):
-        return "problem", "does not resolve: the target knows nothing about it"
-    if "error" in info:
-        return "unchecked", info["error"]
-    if info.get("redirect"):
-        return "problem", f"redirected to <{info['redirect']}>"
-    problems = []
-    if entity is not None:
-        ours = {normalise(t) for t, _ in entity.labels}
-        theirs = {normalise(t) for t in info["labels"]}
-        best = max((SequenceMatcher(None, a, b).ratio() for a in ours for b in theirs), default=0)
-        if not ours & theirs and best < 0.8:
-            problems.append(f"label implausible: ours {entity.label()!r}, theirs "
-                            f"{sorted(info['labels'])[:3]}")
-        if profile.type_fit(entity.kind, info["types"]) == "wrong":
-            problems.append("type implausible: " + ", ".join(sorted(info["types"])))
-    return ("problem", "; ".join(problems)) if problems else ("ok", "")
 
 
 @click.command("enrich")

@@ -44,6 +44,7 @@ LINKS = f"""{PREFIXES}
 <id/place/baku> owl:sameAs <{WD}Q9248> .
 <id/place/armenia> owl:sameAs <{WD}Q399> .
 <id/place/gone> owl:sameAs <{WD}Q9999999> .
+<id/place/merged> owl:sameAs <{WD}Q9900050> .
 """
 UNLINKED = 4  # khojaly, khankendi, the massacre, the memorial
 

@@ -324,7 +324,16 @@ def test_check_reports_links_that_no_longer_fit(runner, settings, standin):
     assert status == "problem" and "label implausible" in detail and "type implausible" in detail
     assert table[WD + "Q9999999"][0] == "problem"
     assert "does not resolve" in table[WD + "Q9999999"][1]
-    assert len(standin.received) == 1  # four links, one batched request
+    assert table[WD + "Q9900050"] == ["problem", f"redirected to <{WD}Q9900001>"]
+    assert len(standin.received) == 1  # five links, one batched request
+
+
+def test_check_marks_links_it_could_not_check_and_exits_2(runner, settings, standin):
+    standin.fail_next(503, count=10)
+    result = run_link(runner, settings, *fast(standin.url, "--retries", "1", "--check"))
+    assert result.exit_code == 2
+    statuses = {line.split("\t")[3] for line in result.stdout.splitlines()[1:]}
+    assert statuses == {"unchecked"}
 
 
 # --- building blocks ---------------------------------------------------------------------
