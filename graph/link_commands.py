@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
-from pyoxigraph import Literal, NamedNode
 
 from graph.config import Settings
 from graph.errors import KGError
@@ -20,13 +19,9 @@ from graph.link import (
     RemoteUnavailable,
     RetryPolicy,
     SparqlClient,
-    batched,
-    read_link_query,
-    with_values,
 )
 from graph.link_profiles import PROFILES, Profile, get_profile
-from graph.linkset import LINKABLE_KINDS, existing_links, local_entities, read_data, write_reviewed
-from graph.reconcile import LocalEntity, Thresholds, gather, rank
+from graph.linkset import LINKABLE_KINDS, local_entities, read_data, write_reviewed
 
 
 class PartialFailure(KGError):
@@ -105,36 +100,22 @@ def link(settings: Settings, profile_name, out, accept_file, check, kinds, inclu
 
 def _propose(settings, profile, client, out, kinds, include_linked, batch_size) -> None:
     from graph import review
+    from graph.propose import propose
 
-    store = read_data(settings)
-    entities = local_entities(store, settings.base_iri, kinds)
-    linked = {lk.entity for lk in existing_links(store, settings.base_iri, profile)}
-    todo = [e for e in entities if include_linked or e.iri not in linked]
-    query = read_link_query(profile.query_name("candidates"))
-    ranked: dict[str, tuple[LocalEntity, list]] = {}
-    failed: dict[str, tuple[LocalEntity, str]] = {}
-    for batch in batched(todo, batch_size):
-        rows = [(NamedNode(e.iri), Literal(t, language=lang) if lang else Literal(t))
-                for e in batch for t, lang in e.labels]
-        try:
-            found = gather(client.select(with_values(query, rows)))
-        except RemoteUnavailable as err:
-            for e in batch:
-                failed[e.iri] = (e, str(err))
-            click.echo(f"warning: {len(batch)} entities not reconciled: {err}", err=True)
-            continue
-        for e in batch:
-            ranked[e.iri] = (e, rank(e, found.get(e.iri, {}).values(), profile, Thresholds()))
+    found = propose(settings, profile, client, kinds=kinds, include_linked=include_linked,
+                    batch_size=batch_size)
+    for _, reason in sorted(set(found.failed.values()), key=lambda f: f[1])[:1]:
+        click.echo(f"warning: {len(found.failed)} entities not reconciled: {reason}", err=True)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
-    review.write(out, review.render(profile, client.endpoint, generated, ranked, failed))
-    proposed = sum(1 for _, s in ranked.values() for x in s if x.status == "proposed")
-    near = sum(1 for _, s in ranked.values() for x in s if x.status == "near-miss")
+    review.write(out, review.render(profile, client.endpoint, generated, found.ranked,
+                                    found.failed))
     click.echo(
-        f"{len(todo)} entities, {client.requests} request(s): {proposed} proposed, "
-        f"{near} near-miss(es), {len(failed)} failed -> {out}", err=True,
+        f"{len(found.todo)} entities, {client.requests} request(s): {found.count('proposed')} "
+        f"proposed, {found.count('near-miss')} near-miss(es), {len(found.failed)} failed "
+        f"-> {out}", err=True,
     )
-    if failed:
-        raise PartialFailure(f"{len(failed)} entities could not be reconciled; "
+    if found.failed:
+        raise PartialFailure(f"{len(found.failed)} entities could not be reconciled; "
                              f"they are listed with status 'error' in {out}")
 
 
