@@ -2,7 +2,8 @@
 
 Thin: options in, a report on stderr, exit codes per the project's convention (0 OK; 1 the data
 does not conform: a review file with errors, links that no longer resolve; 2 runtime error: an
-endpoint that kept failing). The work is in graph.link / reconcile / review / linkset / enrich.
+endpoint that kept failing). The work is in graph.link (client), propose, reconcile, review,
+linkset, link_health and enrich.
 """
 
 from __future__ import annotations
