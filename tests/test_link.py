@@ -91,6 +91,8 @@ def test_right_candidate_ranks_first_and_near_misses_are_flagged(runner, setting
         assert ranked[0]["candidate"] == WD + right, slug
         assert ranked[0]["status"] == "proposed", slug
         assert all(r["status"] == "near-miss" for r in ranked[1:]), slug
+    city = candidates_of(rows, "place/khankendi")[0]
+    assert "Khankendi@en" in city["matched_labels"]  # matched through a Wikidata alias
     assert all(r["decision"] == "" for r in rows)  # nothing is decided for the curator
 
 
