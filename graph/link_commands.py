@@ -15,14 +15,21 @@ from pathlib import Path
 import click
 
 from graph.config import Settings
-from graph.errors import KGError
+from graph.errors import DataError, KGError, Problem
 from graph.link import (
     RemoteUnavailable,
     RetryPolicy,
     SparqlClient,
 )
 from graph.link_profiles import PROFILES, Profile, get_profile
-from graph.linkset import LINKABLE_KINDS, local_entities, read_data, write_reviewed
+from graph.linkset import (
+    LINKABLE_KINDS,
+    existing_links,
+    local_entities,
+    read_data,
+    reviewed_path,
+    write_reviewed,
+)
 
 
 class PartialFailure(KGError):
@@ -129,10 +136,18 @@ def _accept(settings: Settings, profile: Profile, path: Path) -> None:
     if not reviewed.accepted:
         click.echo("no row accepted (decision column empty): nothing written", err=True)
         return
+    day = date.today()
+    target_file = reviewed_path(settings, profile, day)
+    existing = {lk.entity: lk for lk in existing_links(store, settings.base_iri, profile)
+                if not lk.graph.endswith("/links/" + target_file.stem)}
+    clashes = [Problem(f"<{a.entity}> is already linked to <{existing[a.entity].target}> in "
+                       f"graph <{existing[a.entity].graph}>; change or remove that link first",
+                       file=str(path)) for a in reviewed.accepted if a.entity in existing]
+    if clashes:
+        raise DataError(clashes)
     endpoint = reviewed.meta.get("endpoint") or profile.endpoint
     written, total = write_reviewed(
-        settings, profile, reviewed.accepted, endpoint=endpoint, review_file=path.name,
-        day=date.today(),
+        settings, profile, reviewed.accepted, endpoint=endpoint, review_file=path.name, day=day,
     )
     click.echo(f"{len(reviewed.accepted)} link(s) accepted -> {written} ({total} in the file); "
                "set kgo:linkStatus of these entities in their own files", err=True)

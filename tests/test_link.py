@@ -288,6 +288,18 @@ def test_accept_refuses_a_near_miss_and_writes_nothing(runner, settings, standin
     assert result.exit_code == 0, result.output
 
 
+def test_accept_refuses_a_second_link_for_an_entity_linked_elsewhere(runner, settings, standin,
+                                                                    tmp_path):
+    review = tmp_path / "review.tsv"
+    run_link(runner, settings, *fast(standin.url, "--all", "--out", str(review)))
+    _decide(review, {("place/baku", "Q9248"): "sameAs"})
+    before = snapshot(settings.data_dir)
+    result = run_link(runner, settings, "--accept", str(review))
+    assert result.exit_code == 1
+    assert f"<{BASE}id/place/baku> is already linked to <{WD}Q9248>" in result.output
+    assert snapshot(settings.data_dir) == before
+
+
 def test_accept_reports_every_bad_row_with_its_line(tmp_path, settings):
     from graph import review
     from graph.errors import DataError
