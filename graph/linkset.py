@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 
 from graph.config import Settings
 from graph.link_profiles import Profile
@@ -153,8 +153,6 @@ def render_reviewed(
 
     Literal values are written through pyoxigraph terms, so no input can break the syntax.
     """
-    from pyoxigraph import Literal
-
     linkset = NamedNode(f"{base_iri}dataset/linkset/{stem}")
     predicates = sorted({a.predicate for a in links}) or [LINK_PREDICATES["exactMatch"]]
     xsd_date = NamedNode("http://www.w3.org/2001/XMLSchema#date")
@@ -207,11 +205,3 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def quads_of(path: Path, base_iri: str, graph: str) -> list[Quad]:
-    with path.open("rb") as fh:
-        return [
-            Quad(t.subject, t.predicate, t.object, NamedNode(graph))
-            for t in parse(fh, format=RdfFormat.TURTLE, base_iri=base_iri)
-        ]
