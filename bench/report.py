@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from bench.servers import OXIGRAPH_BIN
+from bench.tasks import OTHER_TOOLS
 
 
 def machine() -> dict:
@@ -123,7 +124,11 @@ def _queries(size: dict, ref: dict, targets: list) -> list[str]:
     lookup = q["_reference"]["median"]
     rows, slow_site = [], []
     for name, r in q.items():
+        if name.split("/")[0] in OTHER_TOOLS:
+            continue
         if "error" in r:
+            if "SERVICE" in r["error"] or "lookup address" in r["error"]:
+                r = {"error": "not run: SERVICE to a remote endpoint"}
             rows.append([name, r["error"], None, None, None, None])
             continue
         base = r10k.get(name, {}).get("median")
@@ -230,6 +235,15 @@ def _http_targets(size: str, by: dict, targets: list) -> list[str]:
 
 def _load(avg) -> str:
     return "/".join(f"{x:.1f}" for x in avg) if avg else "not recorded"
+
+
+def rerender(raw: str) -> None:
+    """Write the markdown again from a run's raw JSON (after a change of this module)."""
+    import json
+    from pathlib import Path
+
+    path = Path(raw)
+    path.with_suffix(".md").write_text(render(json.loads(path.read_text()), path.name))
 
 
 def render(results: dict, raw_name: str) -> str:
