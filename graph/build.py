@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -86,6 +87,28 @@ def _fill(
 ) -> BuildReport:
     on_step("loading the store")
     store = Store(str(build_dir / STORE_DIR))
+    try:
+        return _fill_store(store, build_dir, parsed, settings, version, now, on_step)
+    except BaseException as err:
+        traceback.clear_frames(err.__traceback__)  # the frames below hold the store too
+        raise
+    finally:
+        # Close the RocksDB handles now, on success (before anyone opens the store read-only)
+        # and on failure (so the half-built directory can be removed: a traceback would
+        # otherwise keep the store, and its background writers, alive).
+        del store
+        gc.collect()
+
+
+def _fill_store(
+    store: Store,
+    build_dir: Path,
+    parsed: Parsed,
+    settings: Settings,
+    version: str,
+    now: datetime,
+    on_step: Step,
+) -> BuildReport:
     quads = list(parsed.all_quads())
     # bulk_extend writes SST files directly: the way for big inputs, slower for small ones.
     (store.bulk_extend if len(quads) > 100_000 else store.extend)(quads)
@@ -112,8 +135,6 @@ def _fill(
         dumps=[p.name for p in dumps],
     )
     store.flush()
-    del store
-    gc.collect()  # close the RocksDB handles before anyone opens the store read-only
     return report
 
 
