@@ -10,8 +10,8 @@ chunks are in. A re-run of the same version skips those graphs; an interrupted g
 again from its PUT, which replaces whatever half of it arrived. The VoID graph (which holds the
 version the remote site reads) goes last, so readers see the new version only once all is in.
 
-Verification: every graph's size and checksum (graph/queries/publish/checksum.rq), run on the
-local store and on the server, must match; graphs of ours on the server that the dataset no
+Verification: every graph's size and checksum (graph/queries/publish/checksums.rq, one query on
+each side), and its geometry literals, must match; graphs of ours on the server that the dataset no
 longer has are deleted. Any mismatch raises `PublishMismatch` (exit 1).
 """
 
@@ -241,37 +241,46 @@ def delete_stale(
     return stale
 
 
-def checksum(store, base_iri: str, iri: str) -> dict[str, int]:
-    """The numbers of publish/checksum.rq for one graph (zeros for an empty or missing graph)."""
-    graph = NamedNode(iri)
-    rows = list(run(store, "publish/checksum", base_iri=base_iri, union=False, graph=graph))
-    names = ("triples", "predicates", "subjectChars", "predicateChars", "iriChars",
-             "literalChars", "geometries", "blankSubjects", "blankObjects")
-    if not rows:
-        return dict.fromkeys(names, 0)
-    return {n: int(rows[0][n].value) if rows[0][n] is not None else 0 for n in names}
+CHECKSUM_FIELDS = ("triples", "predicates", "subjectChars", "predicateChars", "iriChars",
+                   "literalChars", "geometries", "blankSubjects", "blankObjects")
 
 
-def geometries(store, base_iri: str, iri: str) -> set[str]:
-    """The graph's geometry literals as `subject predicate literal` lines (blank nodes as [])."""
-    rows = run(store, "publish/geometries", base_iri=base_iri, union=False, graph=NamedNode(iri))
+def checksums(store, base_iri: str) -> dict[str, dict[str, int]]:
+    """publish/checksums.rq: the numbers of every graph of ours, in one query."""
+    prefix = Literal(graph_iri(base_iri, ""))
+    rows = run(store, "publish/checksums", base_iri=base_iri, union=False, prefix=prefix)
     return {
-        f"{'[]' if isinstance(r['s'], BlankNode) else r['s']} {r['p']} {r['o']}" for r in rows
+        r["graph"].value: {n: int(r[n].value) if r[n] is not None else 0 for n in CHECKSUM_FIELDS}
+        for r in rows
+    }
+
+
+def geometries(store, base_iri: str) -> set[str]:
+    """Every geometry literal of ours as a `graph subject predicate literal` line (blank nodes
+    as [], their labels being each store's own)."""
+    prefix = Literal(graph_iri(base_iri, ""))
+    rows = run(store, "publish/geometries", base_iri=base_iri, union=False, prefix=prefix)
+    return {
+        f"{r['graph']} {'[]' if isinstance(r['s'], BlankNode) else r['s']} {r['p']} {r['o']}"
+        for r in rows
     }
 
 
 def verify(store: Store, remote: RemoteStore, base_iri: str, plans: list[GraphPlan]) -> None:
-    """Compare every graph's size and checksum; raise PublishMismatch listing each difference."""
+    """Compare every graph's size and checksum (one query on each side, whatever the number of
+    graphs), then the geometry literals; raise PublishMismatch listing each difference."""
+    zeros = dict.fromkeys(CHECKSUM_FIELDS, 0)
+    ours, theirs = checksums(store, base_iri), checksums(remote, base_iri)
     problems = []
     for p in plans:
-        local, there = checksum(store, base_iri, p.iri), checksum(remote, base_iri, p.iri)
+        local, there = ours.get(p.iri, zeros), theirs.get(p.iri, zeros)
         diffs = [f"{k} {local[k]} here, {there[k]} there" for k in local if local[k] != there[k]]
-        if local["geometries"]:
-            ours, theirs = geometries(store, base_iri, p.iri), geometries(remote, base_iri, p.iri)
-            diffs += [f"geometry {g} here, not there" for g in sorted(ours - theirs)]
-            diffs += [f"geometry {g} there, not here" for g in sorted(theirs - ours)]
         if diffs:
             problems.append(f"<{p.iri}>: " + "; ".join(diffs))
+    if any(c["geometries"] for c in ours.values()):
+        here, there_ = geometries(store, base_iri), geometries(remote, base_iri)
+        problems += [f"geometry here, not there: {g}" for g in sorted(here - there_)]
+        problems += [f"geometry there, not here: {g}" for g in sorted(there_ - here)]
     if problems:
         raise PublishMismatch(
             "the server does not hold what was published:\n  " + "\n  ".join(problems)
