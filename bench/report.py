@@ -261,6 +261,8 @@ def render(results: dict, raw_name: str) -> str:
     body: list[str] = []
     for size in results["sizes"]:
         body += [f"## {size['size']}", ""]
+        if size.get("store"):
+            body += [f"Queries, start-up and HTTP ran on the {size['store']}.", ""]
         body += _build(size, targets)
         body += _export(size, targets)
         body += _queries(size, results.get("reference", {}), targets)
