@@ -371,3 +371,19 @@ def test_kg_query_backend_prints_the_same_table(runner, built_settings, virtuoso
                         obj=built_settings)
     assert bad.exit_code == 2
     assert "SPARQL query:" not in bad.output  # Virtuoso's copy of the query is cut off
+
+
+@pytest.mark.server
+def test_kg_serve_backend_needs_no_local_build(runner, built_settings, virtuoso, tmp_path):
+    settings = built_settings.replace(store_path=tmp_path / "nothing-built" / "store")
+    result = runner.invoke(
+        main, ["serve", "--backend", virtuoso.sparql_url, "--get", "/page/place/baku"],
+        obj=settings,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Bakı" in result.stdout  # the Azerbaijani label, read from Virtuoso
+    home = runner.invoke(main, ["serve", "--backend", virtuoso.sparql_url, "--get", "/"],
+                         obj=settings)
+    assert home.exit_code == 0, home.output
+    nothing = runner.invoke(main, ["serve", "--get", "/"], obj=settings)
+    assert nothing.exit_code == 2  # without --backend, no build is still an error
