@@ -8,9 +8,14 @@ instead of a parser message.
 
 from __future__ import annotations
 
+from endpoint.errors import ProtocolError
 from endpoint.query_scan import QueryShape, scan
 from graph.config import Settings
 from graph.errors import QueryRefused
+
+# Oxigraph parses nested groups recursively: about 2100 nested `{` overflow the query process's
+# stack and kill it (issue 6, found by the fuzzer). Real queries nest a few levels.
+MAX_NESTING = 256
 
 
 def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QueryShape:
@@ -18,6 +23,11 @@ def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QuerySha
     shape = scan(text, base_iri=settings.base_iri, prefixes=prefixes)
     if shape.is_update:
         raise QueryRefused("SPARQL Update is not allowed: this endpoint is read-only")
+    if shape.depth > MAX_NESTING:
+        raise ProtocolError(
+            f"the query nests brackets {shape.depth} levels deep; at most {MAX_NESTING} are "
+            "accepted"
+        )
     for service in shape.services:
         if service.iri is None or service.iri not in settings.service_allowlist:
             allowed = " ".join(f"<{iri}>" for iri in settings.service_allowlist) or "none"

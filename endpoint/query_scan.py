@@ -74,6 +74,7 @@ class QueryShape:
     form: str | None = None  # SELECT | CONSTRUCT | DESCRIBE | ASK | UPDATE | None (unparseable)
     services: list[Service] = field(default_factory=list)
     has_dataset_clause: bool = False
+    depth: int = 0  # deepest nesting of { ( [ brackets outside strings, IRIs and comments
 
     @property
     def is_update(self) -> bool:
@@ -102,10 +103,16 @@ def scan(
     shape = QueryShape()
     base = base_iri
     declared: dict[str, str] = dict(prefixes or {})
+    level = 0
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         upper = tok.text.upper()
+        if tok.kind == "other" and tok.text in "{([":
+            level += 1
+            shape.depth = max(shape.depth, level)
+        elif tok.kind == "other" and tok.text in "})]":
+            level -= 1
         if tok.kind == "word" and upper == "BASE" and _is(tokens, i + 1, "iri"):
             base = _resolve(tokens[i + 1].text, base)
             i += 2

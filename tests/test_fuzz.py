@@ -207,6 +207,8 @@ def queries(port: int) -> st.SearchStrategy[str]:
     )
 
 
+RAW_ESCAPES = ["", "%", "%f", "%ff", "%00", "%zz", "%C0%AF", "%E2%80%AE", "%25", "%%32%65",
+               "%u0041", "+", "%2B", "%0D%0ASet-Cookie:%20x=1", "&query=", "%3Cscript%3E"]
 ACCEPTS = [
     None, "*/*", "text/html", "application/json", "application/sparql-results+json",
     "text/turtle", "application/ld+json", "text/csv", "image/png", "", ";;;,,,", "*/*;q=x",
@@ -232,7 +234,8 @@ def test_fuzz_sparql_never_5xx_never_leaks(fuzz_env, data):
     query = data.draw(queries(listener.port), label="query")
     accept = data.draw(st.sampled_from(ACCEPTS), label="accept")
     fmt = data.draw(st.sampled_from(FORMATS), label="format")
-    how = data.draw(st.sampled_from(["get", "form", "direct", "get-update", "form-update"]))
+    how = data.draw(st.sampled_from(["get", "form", "direct", "get-update", "form-update",
+                                     "raw-get"]))
     headers = {"Accept": accept} if accept is not None else {}
     extra = {"format": fmt} if fmt is not None else {}
     if how == "get":
@@ -243,10 +246,16 @@ def test_fuzz_sparql_never_5xx_never_leaks(fuzz_env, data):
         response = client.post("/sparql", data={"query": query, **extra}, headers=headers)
     elif how == "form-update":
         response = client.post("/sparql", data={"update": query}, headers=headers)
+    elif how == "raw-get":  # percent-escapes as sent, broken ones included
+        junk = data.draw(st.sampled_from(RAW_ESCAPES), label="escape")
+        response = client.get(f"/sparql?query={junk}{quote(query, safe='')}{junk}&{junk}={junk}",
+                              headers=headers)
     else:
         ctype = data.draw(st.sampled_from(CONTENT_TYPES), label="content-type")
-        response = client.post("/sparql", data=query.encode("utf-8", "surrogatepass"),
-                               query_string=extra, headers={**headers, "Content-Type": ctype})
+        encoding = data.draw(st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1252"]))
+        body = query.encode(encoding, "surrogatepass" if encoding.startswith("utf") else "replace")
+        response = client.post("/sparql", data=body, query_string=extra,
+                               headers={**headers, "Content-Type": ctype})
     check(response, query)
 
 
@@ -354,3 +363,22 @@ def test_issue_6_a_path_that_is_no_iri_is_404_not_500(fuzz_env, path):
     response = client.get(path, headers={"Accept": "text/html"})
     check(response, path)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("depth", [2189, 4000])
+def test_issue_6_deep_nesting_is_a_400_not_a_crashed_query_process(fuzz_env, depth):
+    """Found by the fuzzer: ~2100 nested groups overflowed the engine's stack and killed the query
+    process (a 500, and a cheap way to make the server respawn processes)."""
+    client, _ = fuzz_env
+    query = "SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth
+    response = client.get("/sparql", query_string={"query": query})
+    check(response, "deep")
+    assert response.status_code == 400 and b"levels deep" in response.data
+
+
+def test_issue_6_ordinary_nesting_still_runs(fuzz_env):
+    client, _ = fuzz_env
+    query = "SELECT * WHERE " + "{ " * 200 + "?s ?p ?o" + " }" * 200 + " LIMIT 1"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200 and b'"bindings"' in response.data
