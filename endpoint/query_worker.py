@@ -10,6 +10,7 @@ result is ever held whole in memory by either side.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -131,6 +132,7 @@ def serve(conn: Connection, store_dir: str, owner: int | None = None) -> None:
     """Worker main loop: announce readiness, then answer jobs until the pipe closes."""
     if owner is not None:
         _exit_with(owner)
+    _die_with_fork_server()
     try:
         store = Store.read_only(store_dir)
     except OSError as e:
@@ -155,13 +157,54 @@ def _exit_with(owner: int, every: float = 0.5) -> None:
     """
 
     def watch() -> None:
-        while True:
+        while _alive(owner):
             time.sleep(every)
-            try:
-                os.kill(owner, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # alive, under another user: cannot be ours, but alive
-                continue
+        os._exit(1)
 
     threading.Thread(target=watch, name="kg-owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Is `pid` running? A zombie is not: a killed gunicorn worker whose master is gone too stays
+    a zombie for ever under a container's PID 1 that reaps nobody, and signals still reach it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (not Linux): the signal test is all we have
+        return True
+
+
+def _die_with_fork_server() -> None:
+    """On Linux, let the kernel end this process with the fork server, and the fork server with
+    the gunicorn worker that owns it (issue 6), without a thread that needs the GIL.
+
+    The fork server exits when its owner is gone and nobody else holds the pipe end that keeps it
+    alive; every process it forks inherits that end, so close ours. Then PR_SET_PDEATHSIG makes
+    the fork server's exit a SIGKILL for this process, wherever its query is.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is None:
+        return  # not started by a fork server
+    try:
+        os.close(alive)
+    except OSError:
+        pass
+    server._forkserver_alive_fd = None
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the fork server died before prctl took effect
+        os._exit(1)

@@ -77,7 +77,9 @@ def built_mini(mini_settings: Settings) -> Settings:
 
 # -- the server -------------------------------------------------------------------------------
 
-def test_issue_6_worker_killed_mid_query_recovers_and_leaves_no_orphan(built_settings, tmp_path):
+@pytest.mark.parametrize("query", list(HEAVY))
+def test_issue_6_worker_killed_mid_query_recovers_and_leaves_no_orphan(built_settings, tmp_path,
+                                                                      query):
     """Regression: the killed worker's query process used to run on for the whole query."""
     with stress.serve(built_settings.store_path, tmp_path / "server.log", workers=2,
                       query_timeout=20, threads=2) as server:
@@ -85,7 +87,7 @@ def test_issue_6_worker_killed_mid_query_recovers_and_leaves_no_orphan(built_set
         workers = set(_children(master))
         heavy: list = []
         sender = threading.Thread(
-            target=lambda: heavy.append(ask(server.port, HEAVY["cartesian count"], 60)))
+            target=lambda: heavy.append(ask(server.port, HEAVY[query], 60)))
         sender.start()
         time.sleep(1.0)
         # the worker whose process tree burns CPU is the one running the heavy query
@@ -111,6 +113,45 @@ def test_issue_6_worker_killed_mid_query_recovers_and_leaves_no_orphan(built_set
         alive = [p for p in orphans if Path(f"/proc/{p}").exists()
                  and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
         assert alive == [], f"orphaned query processes still running: {alive}"
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (not gone, not a zombie)."""
+    out = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            out.append(pid)
+    return out
+
+
+def test_issue_6_query_processes_exit_when_the_whole_server_is_killed(built_settings, tmp_path):
+    """Regression: with the master killed too, the killed workers stay zombies under a PID 1
+    that reaps nobody (a container), and their query processes took them for alive."""
+    with stress.serve(built_settings.store_path, tmp_path / "server.log", workers=2,
+                      query_timeout=60, threads=2) as server:
+        sender = threading.Thread(target=ask, args=(server.port, HEAVY["cartesian rows"], 30),
+                                  daemon=True)
+        sender.start()
+        time.sleep(1.5)
+        master = server.proc.pid
+        workers = _children(master)
+        tree = _descendants(master)
+        assert len(tree) > len(workers), "no query process was running"
+        os.kill(master, signal.SIGKILL)
+        server.proc.wait(10)
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while running(tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = running(tree)
+        for pid in left:  # do not leave them burning the CPU of the rest of the suite
+            os.kill(pid, signal.SIGKILL)
+        assert left == [], f"processes of the killed server still running: {left}"
 
 
 def test_store_missing_at_serve_time_is_a_clear_error_at_start(tmp_path):
