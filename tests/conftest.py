@@ -4,12 +4,16 @@
 - `repo_settings`: Settings for a fresh tmp copy of the real ontology/ and data/ (breakable).
 - `built_settings`: (session) the REAL data built once into a tmp store; read-only for tests.
 - `runner`: a click CliRunner.
+- `app`, `client`, `store`: (module) the Flask app over `built_settings`, its test client, and
+  the read-only store it serves. Modules that need another app define their own `app`.
+- `standin`: a real HTTP stand-in for Wikidata on 127.0.0.1 (tests/standin.py), reset per test.
 - `virtuoso`: (session) a Virtuoso on 127.0.0.1 holding `built_settings`' dataset, published by
   `kg publish` (tests/virtuoso.py; skipped without the binary, except in CI where it fails).
 """
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -58,3 +62,39 @@ def virtuoso(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     from virtuoso import published
 
     yield from published(built_settings, tmp_path_factory.mktemp("virtuoso"))
+
+
+@pytest.fixture(scope="module")
+def app(built_settings: Settings):
+    from endpoint import create_app
+
+    app = create_app(built_settings)
+    yield app
+    app.extensions["kg"].pool.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def store(app):
+    return app.extensions["kg"].store
+
+
+@pytest.fixture(scope="module")
+def standin_server():
+    from standin import serve
+
+    with serve() as server:
+        yield server
+
+
+@pytest.fixture
+def standin(standin_server):
+    standin_server.reset()
+    yield standin_server
+    standin_server.reset()
+    # pyoxigraph results may only be freed by the thread that made them; collect any cycle here
+    gc.collect()

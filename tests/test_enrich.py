@@ -7,14 +7,12 @@ allow-list and be refused when it is not. Nothing here reaches the internet.
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 
 import pytest
 from link_support import BASE, WD, fast, write_data
 from pyoxigraph import Literal, NamedNode, Quad, Store
-from standin import serve
 
 from graph.cli import main
 from graph.config import Settings
@@ -23,20 +21,6 @@ from graph.queries import load_query
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 ENRICHMENT_GRAPH = f"{BASE}graph/enrichment/wikidata"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve() as s:
-        yield s
-
-
-@pytest.fixture
-def standin(server):
-    server.reset()
-    yield server
-    server.reset()
-    gc.collect()  # free pyoxigraph results on the thread that made them (see test_link)
 
 
 @pytest.fixture

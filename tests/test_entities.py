@@ -44,23 +44,6 @@ def make_app(settings: Settings):
 
 
 @pytest.fixture(scope="module")
-def app(built_settings):
-    app = make_app(built_settings)
-    yield app
-    app.extensions["kg"].pool.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def store(app) -> Store:
-    return app.extensions["kg"].store
-
-
-@pytest.fixture(scope="module")
 def base(built_settings) -> str:
     return built_settings.base_iri
 

@@ -37,11 +37,8 @@ LABEL = {
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("examples")
-    settings = Settings(store_path=root / "store", dumps_dir=root / "dumps")
-    build(settings)
-    return open_store(settings, read_only=True)
+def store(built_settings):
+    return open_store(built_settings, read_only=True)
 
 
 def _py(term):

@@ -28,22 +28,6 @@ from graph.queries import parse_header
 from graph.reconcile import distance_km, parse_point
 
 
-@pytest.fixture(scope="module")
-def server():
-    with serve() as s:
-        yield s
-
-
-@pytest.fixture
-def standin(server):
-    server.reset()
-    yield server
-    server.reset()
-    # pyoxigraph results may only be freed by the thread that made them; collect any cycle
-    # holding one here, before the collector happens to run on a stand-in thread.
-    gc.collect()
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return write_data(tmp_path / "repo")

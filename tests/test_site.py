@@ -15,7 +15,7 @@ import pytest
 from markupsafe import escape
 from pyoxigraph import RdfFormat, parse
 
-from endpoint import create_app, pictures
+from endpoint import pictures
 from endpoint.site import with_prefixes
 from graph.queries import examples
 from graph.store import dumps_dir
@@ -23,23 +23,6 @@ from graph.store import dumps_dir
 SVG = "{http://www.w3.org/2000/svg}"
 VOID = "http://rdfs.org/ns/void#"
 STATIC = Path(__file__).resolve().parent.parent / "endpoint" / "static"
-
-
-@pytest.fixture(scope="module")
-def app(built_settings):
-    app = create_app(built_settings)
-    yield app
-    app.extensions["kg"].pool.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def store(app):
-    return app.extensions["kg"].store
 
 
 @pytest.fixture(scope="module")
