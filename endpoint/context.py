@@ -3,9 +3,10 @@
 Views reach it with `get_kg()`, the way the Flask tutorial's views reach the database with
 `get_db()`. Nothing here is module-level: each app (and each test) gets its own.
 
-The store directory is resolved once, here: the build swaps the `store` symlink atomically, and
-a process keeps serving the build it opened (its ETags carry that build's version) until it is
-restarted (`kill -HUP` the gunicorn master after `kg build`).
+The build is resolved and pinned once, here (graph.store.pin_current_build): the build swaps the
+`store` symlink atomically, and a process keeps serving the build it pinned (its ETags carry that
+build's version) until it is restarted (`kill -HUP` the gunicorn master after `kg build`). The pin
+keeps `kg build` from pruning the directory under a running server.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class KGContext:
     store_dir: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)
     pool: QueryPool | None = None  # created in init_context
+    pinned: object | None = None  # graph.store.PinnedBuild held for the process's lifetime
     _named_graphs: list | None = None
 
     def named_graphs(self) -> list:
@@ -44,20 +46,26 @@ class KGContext:
 def init_context(app: Flask, settings: Settings) -> KGContext:
     """Open the built store read-only once for this process and set up the query workers."""
     from endpoint.executor import QueryPool
+    from graph.errors import StoreMissing
     from graph.queries import query_prefixes
-    from graph.store import STORE_DIR, current_build_dir, dataset_version, open_store
+    from graph.store import pin_current_build
 
     if settings.backend_url:  # a remote SPARQL endpoint answers instead (issue 7)
         return _init_remote(app, settings)
-    store_dir = str(current_build_dir(settings) / STORE_DIR)
-    store = open_store(settings, read_only=True)
+    pinned = pin_current_build(settings)
+    store_dir = str(pinned.store_dir)
+    try:
+        store = Store.read_only(store_dir)
+    except OSError as err:
+        raise StoreMissing(f"cannot open the store at {store_dir}: {err}") from err
     ctx = KGContext(
         settings=settings,
         store=store,
-        version=dataset_version(settings),
+        version=pinned.version,
         store_dir=store_dir,
         prefixes=query_prefixes(settings.base_iri),
         pool=QueryPool(store_dir, size=settings.threads, timeout=settings.query_timeout),
+        pinned=pinned,
     )
     app.extensions["kg"] = ctx
     return ctx

@@ -34,7 +34,7 @@ from graph import ontology_docs
 from graph.errors import StoreMissing
 from graph.namespaces import all_prefixes, graph_iri
 from graph.queries import examples
-from graph.store import dumps_dir
+from graph.store import DUMPS_DIR, dumps_dir
 
 bp = Blueprint("site", __name__)
 
@@ -190,12 +190,20 @@ def _graph_response(graphs: list[NamedNode], fmt: RdfFormat) -> Response:
 
 @bp.get("/dumps/<path:filename>")
 def dump(filename: str) -> Response:
-    return send_from_directory(dumps_dir(get_kg().settings), filename)
+    return send_from_directory(_dumps_folder(), filename)
+
+
+def _dumps_folder():
+    """The dumps of the build this process serves (its pinned build), not of a newer one."""
+    kg = get_kg()
+    if kg.pinned is not None:
+        return kg.pinned.directory / DUMPS_DIR
+    return dumps_dir(kg.settings)
 
 
 def _dump_files() -> list[dict[str, object]]:
     try:
-        folder = dumps_dir(get_kg().settings)
+        folder = _dumps_folder()
     except StoreMissing:  # a remote backend (issue 7) with no local build: no dumps to list
         return []
     if not folder.is_dir():

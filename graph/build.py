@@ -29,7 +29,7 @@ from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
 from graph.load import Parsed, load
 from graph.stats import triples_per_graph
-from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root
+from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
 from graph.validate import Report, validate
 
 Step = Callable[[str], None]
@@ -160,13 +160,15 @@ def _prune(settings: Settings, current: Path) -> None:
     """Keep the newest `keep_builds` complete builds (always the current one); remove the rest.
 
     A directory without build.json is a build that died (kill -9, power loss) before its swap:
-    we hold the build lock, so no build is in progress, and it goes too.
+    we hold the build lock, so no build is in progress, and it goes too. A build a server
+    process still has pinned (graph.store.pin_current_build) is kept until a later build finds
+    it free.
     """
     builds = sorted(p for p in builds_root(settings).iterdir() if p.is_dir())
     complete = [p for p in builds if (p / BUILD_INFO).is_file()]
     keep = {p.name for p in complete[-max(settings.keep_builds, 1) :]} | {current.name}
     for p in builds:
-        if p.name not in keep:
+        if p.name not in keep and not in_use(p):  # a running server still reads it
             shutil.rmtree(p, ignore_errors=True)
 
 
