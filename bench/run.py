@@ -99,9 +99,12 @@ def measure_size(label: str, args) -> dict:
     store_link = where / "store"
     store_link.unlink(missing_ok=True)  # never measure a store left by an earlier run
     shutil.rmtree(where / "builds", ignore_errors=True)
-    log(f"{label}: kg build")
-    res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link),
-                        timeout=args.build_timeout)
+    if args.build:
+        log(f"{label}: kg build")
+        res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link),
+                            timeout=args.build_timeout)
+    else:
+        res["build"] = {"error": "not run in this invocation (--no-build)"}
     store_dir = store_link / "oxigraph"
     if not store_dir.is_dir():
         log(f"{label}: build gave no store ({res['build'].get('error')}); using the raw store")
@@ -110,7 +113,7 @@ def measure_size(label: str, args) -> dict:
     log(f"{label}: export")
     repeat = args.repeat if generate.parse_size(label) < 5_000_000 else 1
     res["export"] = task("export", "--store", str(store_dir), "--out", str(where / "export"),
-                         "--repeat", str(repeat))
+                         "--repeat", str(repeat), "--formats", args.export_formats)
     log(f"{label}: queries")
     b = json.dumps(bindings(label))
     res["queries"] = task("queries", "--store", str(store_dir), "--bindings", b,
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic-only", dest="real_data", action="store_false",
                     help="leave the curated data/ out of the generated data sets")
     ap.add_argument("--build-timeout", type=float, default=3600, help="seconds for kg build")
+    ap.add_argument("--no-build", dest="build", action="store_false",
+                    help="skip kg build (the raw store is served instead)")
+    ap.add_argument("--export-formats", default="ttl,nt,jsonld,rdf,nq,trig")
     ap.add_argument("--out", type=Path, help="markdown report (default bench/results/<date>.md)")
     args = ap.parse_args(argv)
     started = time.time()
