@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     name = f"{dt.date.today().isoformat()}-{args.sizes.replace(',', '-')}"
     out = args.out or ROOT / "bench" / "results" / f"{name}.md"
     raw = out.with_suffix(".json")
-    raw.write_text(json.dumps(results, indent=1))
+    # paths relative to the checkout: results are committed and must not name this machine
+    raw.write_text(json.dumps(results, indent=1).replace(str(ROOT) + "/", ""))
     out.write_text(report.render(results, raw.name))
     log(f"wrote {out} and {raw.name} in {results['seconds']:.0f}s")
     return 0
