@@ -182,3 +182,19 @@ def test_a_dead_half_built_dir_is_pruned_and_never_counts_as_a_kept_build(mini_s
     remaining = sorted((settings.store_path.parent / "builds").iterdir())
     assert remaining == sorted([second, third])
     assert first not in remaining
+
+
+def test_a_build_pinned_by_a_server_is_not_pruned(mini_settings):
+    """kg build keeps the directory a running server still reads (graph.store.pin_current_build)."""
+    from graph.store import pin_current_build
+
+    settings = mini_settings.replace(keep_builds=1)
+    build(settings)
+    pinned = pin_current_build(settings)
+    build(settings)
+    build(settings)
+    assert pinned.store_dir.is_dir()  # kept while pinned, though older than keep_builds
+    assert pinned.version == dataset_version(settings)  # inputs unchanged: same content hash
+    pinned.release()  # the server exits
+    build(settings)
+    assert not pinned.directory.exists()
