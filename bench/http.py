@@ -3,6 +3,8 @@ Oxigraph's own server, same store, one server at a time; plus RSS while streamin
 
 Workloads (each at 1, 8 and 32 connections, keep-alive, loopback):
   lookup       SELECT the labels of one IRI (the cheapest useful request)
+  lookup-uncached  the same lookup, but every request's query text is unique (a numbered comment
+               line), so no result cache can answer: the cost of running it
   lookup-304   the same with If-None-Match: the ETag of the first answer (ours only: the others
                send no ETag; compared with the baseline's plain lookup)
   entity-page  ours: the HTML page /page/<kind>/<slug>; the others: the page's own description
@@ -65,6 +67,7 @@ def workloads(b: dict[str, str], base: str) -> dict[str, dict[str, tuple[str, di
     all3 = ("ours", "baseline", "oxigraph")
     return {
         "lookup": {s: (sparql(lookup), {"Accept": JSON}) for s in all3},
+        "lookup-uncached": {s: (sparql(lookup), {"Accept": JSON}) for s in all3},
         "lookup-304": {"ours": (sparql(lookup), {"Accept": JSON})},
         "entity-page": {"ours": (f"/page/{kind_slug}", {"Accept": "text/html"}),
                         **{s: (sparql(desc), {"Accept": NT}) for s in all3[1:]}},
@@ -159,7 +162,8 @@ def measure_http(store_link, store_dir: Path, b: dict[str, str], args, log) -> d
                     status, _ = probe(server.url + path, headers)
                 for c in conns:
                     log(f"  {name} {wname} c={c}")
-                    r = loadgen.run(server.url + path, c, args.duration, headers)
+                    r = loadgen.run(server.url + path, c, args.duration, headers,
+                                    unique=wname.endswith("-uncached"))
                     out["load"].append({"server": name, "workload": wname, "status": status,
                                         **r.as_dict()})
             if name in ("ours", "baseline"):

@@ -13,9 +13,11 @@ import re
 import shutil
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MAX_REQUESTS = 2_000_000  # a hard bound on the Python client, whatever the duration
@@ -43,12 +45,30 @@ def _check_loopback(url: str) -> None:
 
 
 def run(url: str, connections: int, seconds: float, headers: dict[str, str] | None = None,
-        prefer_wrk: bool = True) -> LoadResult:
-    """GET `url` over `connections` keep-alive connections for `seconds`."""
+        prefer_wrk: bool = True, unique: bool = False) -> LoadResult:
+    """GET `url` over `connections` keep-alive connections for `seconds`.
+
+    `unique`: every request gets its own URL (a SPARQL comment line with a counter appended to
+    the query string: `%0A%23<n>`), so no cache, ours or a client's, can answer it; what is left
+    is the cost of really running the query.
+    """
     _check_loopback(url)
     if prefer_wrk and shutil.which("wrk"):
-        return _run_wrk(url, connections, seconds, headers or {})
-    return _run_python(url, connections, seconds, headers or {})
+        return _run_wrk(url, connections, seconds, headers or {}, unique)
+    return _run_python(url, connections, seconds, headers or {}, unique)
+
+
+#: wrk's script for `unique`: each thread numbers its requests; thread ids keep them apart.
+_UNIQUE_LUA = """
+local counter, tid = 0, 0
+local ids = 0
+function setup(thread) ids = ids + 1; thread:set("tid", ids) end
+function init(args) tid = wrk.thread:get("tid") or 0 end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "%0A%23" .. tid .. "-" .. counter)
+end
+"""
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -61,13 +81,19 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def _run_wrk(url: str, connections: int, seconds: float, headers: dict[str, str]) -> LoadResult:
+def _run_wrk(url: str, connections: int, seconds: float, headers: dict[str, str],
+             unique: bool = False) -> LoadResult:
     cmd = ["wrk", "--latency", "-t", str(min(connections, 2)), "-c", str(connections),
            "-d", f"{max(1, round(seconds))}s", "--timeout", "10s"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True,
-                         timeout=seconds + 30).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        if unique:
+            script = Path(tmp) / "unique.lua"
+            script.write_text(_UNIQUE_LUA)
+            cmd += ["-s", str(script)]
+        out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True,
+                             timeout=seconds + 30).stdout
     pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -80,8 +106,8 @@ def _run_wrk(url: str, connections: int, seconds: float, headers: dict[str, str]
                       _ms(pct["50"]), _ms(pct["99"]), errors)
 
 
-def _run_python(url: str, connections: int, seconds: float,
-                headers: dict[str, str]) -> LoadResult:
+def _run_python(url: str, connections: int, seconds: float, headers: dict[str, str],
+                unique: bool = False) -> LoadResult:
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     latencies: list[float] = []
@@ -89,14 +115,15 @@ def _run_python(url: str, connections: int, seconds: float,
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def worker() -> None:
+    def worker(tid: int) -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         mine: list[float] = []
         bad = 0
         while time.perf_counter() < deadline and len(latencies) + len(mine) < MAX_REQUESTS:
+            path = f"{target}%0A%23{tid}-{len(mine)}" if unique else target
             t0 = time.perf_counter()
             try:
-                conn.request("GET", target, headers=headers)
+                conn.request("GET", path, headers=headers)
                 resp = conn.getresponse()
                 resp.read()
                 if resp.status >= 400:
@@ -112,7 +139,8 @@ def _run_python(url: str, connections: int, seconds: float,
             errors[0] += bad
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
