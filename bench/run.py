@@ -39,12 +39,13 @@ def log(msg: str) -> None:
 MEM_LIMIT_GIB = 12.0  # per measured child: a runaway stage fails alone, not the shared machine
 
 
-def task(name: str, *args: str, timeout: float = 7200) -> dict:
+def task(name: str, *args: str, timeout: float = 7200, env: dict[str, str] | None = None) -> dict:
     """Run one bench.tasks operation in a child process; its JSON, or the error it gave."""
     cmd = [sys.executable, "-m", "bench.tasks", "--mem-limit-gib", str(MEM_LIMIT_GIB), name,
            *args]
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return {"error": f"stopped after the time limit of {timeout:.0f}s"}
     if proc.returncode != 0:
@@ -102,7 +103,9 @@ def measure_size(label: str, args) -> dict:
     if args.build:
         log(f"{label}: kg build")
         res["build"] = task("build", "--data-dir", str(data), "--store", str(store_link),
-                            timeout=args.build_timeout)
+                            timeout=args.build_timeout,
+                            env={"KG_DUMP_FORMATS": args.build_dumps})
+        res["build"]["dump_formats"] = args.build_dumps
     else:
         res["build"] = {"error": "not run in this invocation (--no-build)"}
     store_dir = store_link / "oxigraph"
@@ -166,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-build", dest="build", action="store_false",
                     help="skip kg build (the raw store is served instead)")
     ap.add_argument("--export-formats", default="ttl,nt,jsonld,rdf,nq,trig")
+    ap.add_argument("--build-dumps", default="nq",
+                    help="KG_DUMP_FORMATS of the measured kg build (each other format's cost is "
+                         "its row in the export table; the endpoint writes it on first request)")
     ap.add_argument("--out", type=Path, help="markdown report (default bench/results/<date>.md)")
     args = ap.parse_args(argv)
     started = time.time()
