@@ -125,7 +125,7 @@ def _queries(size: dict, ref: dict, targets: list) -> list[str]:
     if not q:
         return out + [f"queries failed: {size.get('queries', {}).get('error')}", ""]
     lookup = q["_reference"]["median"]
-    rows, slow_site = [], []
+    rows, slow_site, grows_entity, grows_dataset = [], [], [], []
     for name, r in q.items():
         if name.split("/")[0] in OTHER_TOOLS:
             continue
@@ -137,18 +137,27 @@ def _queries(size: dict, ref: dict, targets: list) -> list[str]:
         base = r10k.get(name, {}).get("median")
         growth = r["median"] / base if base else None
         grows = growth is not None and growth > 3 and r["median"] > 1
-        rows.append([name, r["median"], f"{r['min']:.2f}–{r['max']:.2f}", r["rows"],
-                     f"{r['median'] / lookup:.1f}", "**grows**" if grows else
+        scope = r.get("scope") or ""
+        rows.append([name, scope or "–", r["median"], f"{r['min']:.2f}–{r['max']:.2f}",
+                     r["rows"], f"{r['median'] / lookup:.1f}", "**grows**" if grows else
                      (f"{growth:.1f}x" if growth else "–")])
+        if grows and name.startswith("examples/"):
+            (grows_dataset if scope == "dataset" else grows_entity).append(name.split("/")[-1])
         site = name.startswith("pages/") and "[hub]" not in name
         if site and r["median"] > 2:
             slow_site.append(f"{name} {r['median']:.1f} ms")
-    out += _table(["query", "median ms", "min–max", "rows", "x reference lookup",
+    out += _table(["query", "scope", "median ms", "min–max", "rows", "x reference lookup",
                    "vs 10k store"], rows)
     out += ["'x reference lookup' divides by one rdfs:label look-up of the same entity in the same "
             "run; 'grows' = more than 3x its time on the 10k store and over 1 ms. [hub] binds the "
             "entity every source's first claim is about (its answer grows with the data); "
-            "[place] and [event] ordinary ones.", ""]
+            "[place] and [event] ordinary ones. Scope (the query's `# scope:` header): 'dataset' "
+            "lists or aggregates the whole dataset, so it must grow; 'entity' must not.", ""]
+    targets.append([size["size"], "no example query grows with the store unless it must "
+                    "(scope: dataset)", ("entity-scope queries that grow: " +
+                                         ", ".join(grows_entity)) if grows_entity else
+                    f"none of entity scope grows; dataset scope, grows by design: "
+                    f"{', '.join(grows_dataset) or 'none'}", _verdict(not grows_entity)])
     targets.append([size["size"], "every site query ≤ 2 ms engine time (pages/*.rq, not [hub])",
                     "; ".join(slow_site) or "all ≤ 2 ms", _verdict(not slow_site)])
     return out

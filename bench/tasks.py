@@ -170,7 +170,7 @@ def task_queries(args) -> dict:
                     for p in q.params}
             key = rel if role == "-" else f"{rel} [{role}]"
             try:
-                out[key] = _measure(store, q.text, subs, prefixes, args)
+                out[key] = {**_measure(store, q.text, subs, prefixes, args), "scope": q.scope}
             except (SyntaxError, OSError, ValueError, RuntimeError) as e:
                 out[key] = {"error": f"{type(e).__name__}: {e}"}
     return {"queries": out}

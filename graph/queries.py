@@ -5,6 +5,12 @@ A .rq file starts with a comment header that says what it is for:
     # title: How many people were killed, according to each source?
     # description: one line or more
     # param: ?entity   (optional)
+    # scope: dataset   (example queries: "dataset" or "entity", see below)
+
+`scope` says how the query's cost may grow (issue 5): an "entity" query asks about named
+things and must cost O(answer) whatever the size of the store; a "dataset" query lists or
+aggregates the whole dataset (every claim, every place...), so its answer and its cost grow with
+the data by design. The benchmark flags an "entity" query that grows as a regression.
 
 Queries may use our prefixes (kgo:, place:, schema:, ...) without PREFIX lines: `run` passes
 them to the parser for the configured base IRI, so the same file works under any base.
@@ -24,7 +30,8 @@ from graph.config import DEFAULT_BASE_IRI
 from graph.errors import KGError, QuerySyntaxError
 from graph.namespaces import all_prefixes
 
-_HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^#\s*(title|description|param|scope)\s*:\s*(.*?)\s*$")
+SCOPES = ("entity", "dataset")
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Query:
     title: str = ""
     description: str = ""
     params: tuple[str, ...] = field(default_factory=tuple)  # variable names without "?"
+    scope: str = ""  # "entity" or "dataset" (see the module docstring); "" when not declared
 
     def for_base(self, base_iri: str) -> Query:
         """The query under another base IRI.
@@ -48,7 +56,7 @@ class Query:
 
 def parse_header(name: str, text: str) -> Query:
     """Read the `# title:`, `# description:` and `# param:` lines at the top of a query."""
-    title, description, params = "", [], []
+    title, description, params, scope = "", [], [], ""
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
@@ -62,9 +70,13 @@ def parse_header(name: str, text: str) -> Query:
             title = value
         elif key == "description":
             description.append(value)
+        elif key == "scope":
+            if value not in SCOPES:
+                raise KGError(f"{name}: # scope: must be one of {', '.join(SCOPES)}, not {value!r}")
+            scope = value
         else:
             params.extend(v.lstrip("?$") for v in value.split() if v[:1] in "?$")
-    return Query(name, text, title, " ".join(description), tuple(params))
+    return Query(name, text, title, " ".join(description), tuple(params), scope)
 
 
 def _queries_dir() -> Path:

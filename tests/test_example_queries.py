@@ -292,3 +292,14 @@ def test_examples_follow_a_configured_base(tmp_path):
     rewritten = queries.examples(other)
     assert not any(BASE in q.text for q in rewritten)
     assert sum(other in q.text for q in rewritten) >= 15
+
+
+def test_every_example_declares_its_scope():
+    """The benchmark tells a regression from a by-design whole-dataset cost by this header."""
+    undeclared = [q.name for q in queries.examples() if q.scope not in queries.SCOPES]
+    assert undeclared == []
+
+
+def test_an_unknown_scope_is_refused():
+    with pytest.raises(queries.KGError, match="scope"):
+        queries.parse_header("x", "# scope: everything\nSELECT * {}")
