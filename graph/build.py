@@ -1,4 +1,10 @@
-"""`kg build`: parse, validate, load into a NEW on-disk store, describe, dump, swap atomically.
+"""`kg build`: parse, load into a NEW on-disk store, validate, describe, dump, swap atomically.
+
+The input is streamed: each file is parsed natively, its quads appended as N-Quads to the new
+build's `dumps/khojaly.nq`, and the same bytes fed through a pipe to `Store.bulk_load` running
+in another thread (it releases the GIL), so parsing and loading overlap and no big input is ever
+held in Python. That N-Quads file, with the VoID/DCAT quads appended, IS the N-Quads dump.
+Validation runs AFTER loading, against the new store, before the swap.
 
 A failure at any stage raises before the swap and removes the half-built directory, so the
 previous store keeps serving untouched. The swap is one `os.replace` of a symlink, which is
@@ -9,11 +15,12 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import hashlib
 import json
 import os
 import shutil
 import sys
+import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -21,18 +28,22 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-from pyoxigraph import Store
+from pyoxigraph import RdfFormat, Store, serialize
 
 from graph import export, integrity, metadata
+from graph import validate as shacl
 from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
-from graph.load import Parsed, load
-from graph.stats import triples_per_graph
+from graph.load import Parsed, stage
 from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
-from graph.validate import Report, validate
+from graph.validate import Report
 
 Step = Callable[[str], None]
+
+#: Data triples kept in Python for pySHACL when graph.validate has no `use_pyshacl` to ask.
+_DEFAULT_PYSHACL_MAX = 200_000
 
 
 @dataclass
@@ -51,29 +62,139 @@ def _quiet(_: str) -> None:
 
 
 def input_version(parsed: Parsed, settings: Settings) -> str:
-    """A content hash of the inputs and the base IRI: the dataset version."""
-    h = hashlib.sha256(settings.base_iri.encode())
-    for f in parsed.files:
-        h.update(b"\0" + f.rel.encode() + b"\0" + f.path.read_bytes())
-    return h.hexdigest()[:16]
+    """A content hash of the inputs and the base IRI: the dataset version (computed by the
+    loader while it reads each file once; see graph.load.stage)."""
+    return parsed.version
+
+
+def _keep_data(settings: Settings) -> Callable[[int], bool]:
+    """Whether the loader keeps data quads in Python: only if pySHACL will validate them.
+
+    Until graph.validate offers store-side validation (`validate_store`), pySHACL is the only
+    validator, so every quad is kept, as before.
+    """
+    if not hasattr(shacl, "validate_store"):
+        return lambda n: True
+    decide = getattr(shacl, "use_pyshacl", None)
+    if decide is None:
+        return lambda n: n <= _DEFAULT_PYSHACL_MAX
+    return lambda n: bool(decide(n, settings))
+
+
+def _validate(store: Store, parsed: Parsed, settings: Settings, on_step: Step) -> Report:
+    """SHACL (pySHACL in memory when the data is small, else inside the store), then the
+    integrity checks (graph/queries/checks) against the same store, into one Report."""
+    on_step("validating shapes")
+    if parsed.in_memory or not hasattr(shacl, "validate_store"):
+        report = shacl.validate(parsed, settings)
+    else:
+        report = shacl.validate_store(store, parsed, settings)
+    on_step("integrity checks")
+    report.problems.extend(integrity.check(parsed, settings, store=store))
+    report.conforms = not report.problems
+    return report
+
+
+class _Tee:
+    """Writes to the staging file and to the bulk loader's pipe; a dead loader is noted, not
+    fatal here (its own error is raised once the loader thread is joined)."""
+
+    def __init__(self, file: IO[bytes], pipe: IO[bytes] | None) -> None:
+        self.file, self.pipe = file, pipe
+
+    def write(self, data: bytes) -> int:
+        self.file.write(data)
+        if self.pipe is not None:
+            try:
+                self.pipe.write(data)
+            except BrokenPipeError:
+                self.pipe = None
+        return len(data)
+
+
+class _Loader:
+    """`Store.bulk_load` of everything written to a pipe, in a thread (native, GIL released)."""
+
+    def __init__(self, store: Store) -> None:
+        read_fd, write_fd = os.pipe()
+        self._read_fd = read_fd
+        self.pipe = os.fdopen(write_fd, "wb", buffering=1 << 20)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(store,), daemon=True)
+        self._thread.start()
+
+    def _run(self, store: Store) -> None:
+        try:
+            store.bulk_load(path=f"/dev/fd/{self._read_fd}", format=RdfFormat.N_QUADS)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the building thread by finish()
+            self.error = err
+        finally:
+            os.close(self._read_fd)
+
+    def finish(self) -> None:
+        """Close the pipe (end of input), wait for the load, raise its error if it failed."""
+        try:
+            self.pipe.close()
+        except BrokenPipeError:
+            pass
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _parse_and_load(store: Store, nq: Path, settings: Settings, on_step: Step) -> Parsed:
+    """Parse every file into `nq` and, in parallel where the OS allows, into the store."""
+    on_step("parsing")
+    keep = _keep_data(settings)
+    if not Path("/dev/fd").is_dir():  # no pipes by path: stage first, then load the file
+        with nq.open("wb") as out:
+            parsed = stage(settings, out, keep)
+        on_step("loading the store")
+        store.bulk_load(path=str(nq), format=RdfFormat.N_QUADS)
+        return parsed
+    loader = _Loader(store)
+    try:
+        with nq.open("wb") as out:
+            parsed = stage(settings, _Tee(out, loader.pipe), keep)
+    finally:
+        on_step("loading the store")  # what is left of the load once parsing is done
+        loader.finish()
+    return parsed
+
+
+def _in_memory_check(parsed: Parsed, settings: Settings, on_step: Step) -> Report:
+    store = integrity.in_memory_store(parsed)
+    return _validate(store, parsed, settings, on_step)
 
 
 def check_inputs(settings: Settings, on_step: Step = _quiet) -> tuple[Parsed, Report]:
-    """Parse (raises DataError on syntax), then SHACL and the integrity checks, into one Report."""
-    on_step("parsing")
-    parsed = load(settings)
-    on_step("validating shapes")
-    report = validate(parsed, settings)
-    on_step("integrity checks")
-    report.problems.extend(integrity.check(parsed, settings))
-    report.conforms = not report.problems
-    return parsed, report
+    """`kg validate`: parse (raises DataError on syntax), then SHACL and the integrity checks.
+
+    Small inputs are checked in memory; big ones are loaded into a temporary on-disk store
+    (removed afterwards), the same way `kg build` checks them.
+    """
+    keep = _keep_data(settings)
+    with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
+        on_step("parsing")
+        nq = Path(tmp) / "input.nq"
+        with nq.open("wb") as out:
+            parsed = stage(settings, out, keep)
+        if parsed.in_memory:
+            return parsed, _in_memory_check(parsed, settings, on_step)
+        on_step("loading the store")
+        store = Store(str(Path(tmp) / STORE_DIR))
+        try:
+            store.bulk_load(path=str(nq), format=RdfFormat.N_QUADS)
+            return parsed, _validate(store, parsed, settings, on_step)
+        finally:
+            del store
+            gc.collect()
 
 
-def _new_build_dir(settings: Settings, version: str, now: datetime) -> Path:
+def _new_build_dir(settings: Settings, label: str, now: datetime) -> Path:
     root = builds_root(settings)
     root.mkdir(parents=True, exist_ok=True)
-    stem = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{version[:8]}"
+    stem = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{label[:8]}"
     path, n = root / stem, 1
     while path.exists():
         n += 1
@@ -82,13 +203,10 @@ def _new_build_dir(settings: Settings, version: str, now: datetime) -> Path:
     return path
 
 
-def _fill(
-    build_dir: Path, parsed: Parsed, settings: Settings, version: str, now: datetime, on_step: Step
-) -> BuildReport:
-    on_step("loading the store")
+def _fill(build_dir: Path, settings: Settings, now: datetime, on_step: Step) -> BuildReport:
     store = Store(str(build_dir / STORE_DIR))
     try:
-        return _fill_store(store, build_dir, parsed, settings, version, now, on_step)
+        return _fill_store(store, build_dir, settings, now, on_step)
     except BaseException as err:
         traceback.clear_frames(err.__traceback__)  # the frames below hold the store too
         raise
@@ -101,41 +219,51 @@ def _fill(
 
 
 def _fill_store(
-    store: Store,
-    build_dir: Path,
-    parsed: Parsed,
-    settings: Settings,
-    version: str,
-    now: datetime,
-    on_step: Step,
+    store: Store, build_dir: Path, settings: Settings, now: datetime, on_step: Step
 ) -> BuildReport:
-    quads = list(parsed.all_quads())
-    # bulk_extend writes SST files directly: the way for big inputs, slower for small ones.
-    (store.bulk_extend if len(quads) > 100_000 else store.extend)(quads)
+    dumps = build_dir / DUMPS_DIR
+    dumps.mkdir()
+    nq = dumps / f"{export.STEM}.{RdfFormat.N_QUADS.file_extension}"
+    parsed = _parse_and_load(store, nq, settings, on_step)
     _pause_at(settings, "load")
-    graphs = dict(triples_per_graph(store, settings.base_iri))
+    report = _validate(store, parsed, settings, on_step)
+    if not report.conforms:
+        raise ValidationFailed(report.problems)
+    graphs = dict(sorted(parsed.triples.items()))
     on_step("describing (VoID/DCAT)")
-    store.extend(
-        metadata.describe(
-            store,
-            base_iri=settings.base_iri,
-            version=version,
-            modified=now,
-            dump_formats=export.DUMP_FORMATS,
-        )
+    description = metadata.describe(
+        store,
+        base_iri=settings.base_iri,
+        version=parsed.version,
+        modified=now,
+        dump_formats=export.DUMP_FORMATS,
+        graph_counts=graphs,
     )
+    store.extend(description)
+    with nq.open("ab") as out:  # the N-Quads dump holds exactly what the store holds
+        serialize(description, out, format=RdfFormat.N_QUADS)
     on_step("writing dumps")
-    dumps = export.dump_all(store, build_dir / DUMPS_DIR, base_iri=settings.base_iri)
-    report = BuildReport(
+    formats = export.formats_of(settings.dump_formats)
+    written = export.dump_all(
+        store,
+        dumps,
+        base_iri=settings.base_iri,
+        formats=tuple(f for f in formats if f != RdfFormat.N_QUADS),
+    )
+    if RdfFormat.N_QUADS not in formats:
+        nq.unlink()
+    else:
+        written.append(nq)
+    store.flush()
+    return BuildReport(
         build_dir=build_dir,
-        version=version,
+        version=parsed.version,
         timestamp=now.isoformat(timespec="seconds"),
         triples=sum(graphs.values()),
         graphs=graphs,
-        dumps=[p.name for p in dumps],
+        warnings=[str(p) for p in report.warnings],
+        dumps=sorted(p.name for p in written),
     )
-    store.flush()
-    return report
 
 
 def _swap(settings: Settings, build_dir: Path) -> None:
@@ -148,11 +276,11 @@ def _swap(settings: Settings, build_dir: Path) -> None:
     os.replace(tmp, link)
 
 
-def _pause_at(settings: Settings, stage: str) -> None:
+def _pause_at(settings: Settings, stage_name: str) -> None:
     """Test hook (KG_BUILD_PAUSE_AT=load|swap): wait here so a fault test can kill -9 the build
     in the middle of loading or of the swap (tests/test_faults.py). Never set in production."""
-    if settings.build_pause_at == stage:
-        print(f"kg build: paused at {stage} (KG_BUILD_PAUSE_AT)", file=sys.stderr, flush=True)
+    if settings.build_pause_at == stage_name:
+        print(f"kg build: paused at {stage_name} (KG_BUILD_PAUSE_AT)", file=sys.stderr, flush=True)
         time.sleep(60)
 
 
@@ -201,15 +329,17 @@ def _build(settings: Settings, on_step: Step) -> BuildReport:
     link = settings.store_path
     if link.exists() and not link.is_symlink():
         raise KGError(f"{link} exists and is not a symlink to a build: move it away first")
-    parsed, report = check_inputs(settings, on_step)
-    if not report.conforms:
-        raise ValidationFailed(report.problems)
+    export.formats_of(settings.dump_formats)  # an unknown format fails before any work
     now = datetime.now(UTC)
-    version = input_version(parsed, settings)
-    build_dir = _new_build_dir(settings, version, now)
+    # the version (a hash of the inputs) is known only once they are read: name the directory
+    # after it once it is, so a failed parse leaves nothing with a misleading name behind
+    build_dir = _new_build_dir(settings, "building", now)
     try:
-        result = _fill(build_dir, parsed, settings, version, now, on_step)
-        result.warnings = [str(p) for p in report.warnings]
+        result = _fill(build_dir, settings, now, on_step)
+        final = build_dir.with_name(build_dir.name.replace("-building", f"-{result.version[:8]}"))
+        if not final.exists():
+            build_dir.rename(final)
+            build_dir = result.build_dir = final
         info = {k: v for k, v in asdict(result).items() if k != "build_dir"}
         (build_dir / BUILD_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         on_step("swapping")

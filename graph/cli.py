@@ -99,14 +99,19 @@ def main(ctx, base_iri, store_path, data_dir, ontology_dir):
 
 
 @main.command()
+@click.option("--dumps", "dumps", metavar="FORMATS",
+              help="Dumps to write now, e.g. nq,ttl (KG_DUMP_FORMATS; default all six); "
+              "the others are made on first request.")
 @click.pass_obj
-def build(settings: Settings):
-    """Parse, validate, load a NEW store and swap it in atomically; print a summary.
+def build(settings: Settings, dumps):
+    """Parse, load a NEW store, validate it, and swap it in atomically; print a summary.
 
     On any problem the previous store keeps serving and nothing is changed.
     """
     from graph.build import build as run_build
 
+    if dumps is not None:
+        settings = settings.replace(dump_formats=tuple(dumps.replace(",", " ").split()))
     with _progress("building") as step:
         report = run_build(settings, on_step=step)
     for warning in report.warnings:

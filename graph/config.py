@@ -38,6 +38,9 @@ class Settings:
     store_path: Path | None = None
     dumps_dir: Path | None = None
     keep_builds: int = 2
+    # dumps `kg build` writes (KG_DUMP_FORMATS, e.g. "nq,ttl"); the others are made on first
+    # request (graph.export.ensure_dump)
+    dump_formats: tuple[str, ...] = ("ttl", "trig", "nt", "nq", "jsonld", "rdf")
     # test hook for the fault tests (issue 6): "load" or "swap" makes `kg build` pause there
     # for a minute so a test can kill -9 it inside that window; empty (never set) in use
     build_pause_at: str = ""

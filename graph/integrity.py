@@ -1,4 +1,4 @@
-"""Integrity checks SHACL cannot express well, run inside Oxigraph over the parsed input.
+"""Integrity checks SHACL cannot express well, run inside Oxigraph over the input.
 
 Each `graph/queries/checks/*-violation.rq` must return zero rows (the ODK convention); a row is
 a violation with ?focus, ?g (the graph, mapped back to its file) and ?message. One check needs
@@ -91,7 +91,15 @@ def check_quotes(store: Store, parsed: Parsed, settings: Settings) -> list[Probl
     return problems
 
 
-def check(parsed: Parsed, settings: Settings) -> list[Problem]:
-    """All integrity problems of the parsed input (empty list: it passes)."""
-    store = in_memory_store(parsed)
-    return run_checks(store, parsed, settings) + check_quotes(store, parsed, settings)
+def check(parsed: Parsed, settings: Settings, store: Store | None = None) -> list[Problem]:
+    """All integrity problems of the input (empty list: it passes).
+
+    `store`: a store already holding exactly the input's graphs (the build's new store, before
+    its description is added); without it, the parsed quads go into a store in memory.
+    """
+    if store is None:
+        store = in_memory_store(parsed)
+    problems = run_checks(store, parsed, settings) + check_quotes(store, parsed, settings)
+    # rows come in the store's index order, which differs between an in-memory and an on-disk
+    # store: sort, so `kg validate` and `kg build` report the same problems the same way
+    return sorted(problems, key=lambda p: (p.file or "", p.focus or "", p.check or "", p.message))

@@ -1,19 +1,22 @@
 """Find every input file, map it to its base IRI and named graph (ADR 0001), and parse it.
 
-Parsing uses pyoxigraph's native Turtle parser. Every file is parsed before we fail, so one run
-reports every syntax error with file:line:column. Blank nodes get deterministic labels derived
-from the file's path, so two builds of the same input give byte-identical dumps and blank nodes
-of different files never merge.
+Parsing uses pyoxigraph's native Turtle parser, one file at a time, and can stream each file's
+quads, serialized natively as N-Quads, to a staging file that `kg build` bulk-loads: a big input
+is never held in Python as a whole (only when it is small enough for pySHACL). Every file is
+parsed before we fail, so one run reports every syntax error with file:line:column. Blank nodes
+get deterministic labels derived from the file's path, so two builds of the same input give
+byte-identical dumps and blank nodes of different files never merge.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse, serialize
 
 from graph.config import Settings
 from graph.errors import DataError, Problem
@@ -39,23 +42,44 @@ class InputFile:
 
 @dataclass
 class Parsed:
-    """Every input file with its quads (already placed in the file's named graph)."""
+    """Every input file, what each holds, and (when small) its quads.
+
+    `quads` always holds the ontology and shapes files; it holds the data files too while
+    `in_memory` is true (the loader's `keep_data` decided the data is small enough to keep).
+    `triples` counts each graph's distinct triples as the parser saw them (one file per graph),
+    so the build describes the dataset without scanning the store. `version` is the content hash
+    of the inputs (see graph.build.input_version).
+    """
 
     files: list[InputFile]
     quads: dict[str, list[Quad]] = field(default_factory=dict)  # graph IRI -> quads
+    triples: dict[str, int] = field(default_factory=dict)  # graph IRI -> distinct triples
+    in_memory: bool = True
+    version: str = ""
 
     def all_quads(self) -> Iterator[Quad]:
         for quads in self.quads.values():
             yield from quads
 
     def file_of_graph(self, graph: str) -> InputFile | None:
-        return next((f for f in self.files if f.graph == graph), None)
+        return self._by_graph().get(graph)
+
+    def _by_graph(self) -> dict[str, InputFile]:
+        index = self.__dict__.get("_graph_index")
+        if index is None or len(index) != len(self.files):
+            index = {f.graph: f for f in self.files}
+            self.__dict__["_graph_index"] = index
+        return index
 
     def quads_of(self, role: str) -> Iterator[Quad]:
         """Quads of the files with one role: "data", "ontology" or "shapes"."""
         for f in self.files:
             if f.role == role:
                 yield from self.quads.get(f.graph, [])
+
+    def count_of(self, role: str) -> int:
+        """Distinct triples of the files with one role (known whether or not quads are kept)."""
+        return sum(self.triples.get(f.graph, 0) for f in self.files if f.role == role)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -138,25 +162,83 @@ def _relabel(quads: Iterable[Quad], f: InputFile) -> list[Quad]:
     return [Quad(term(q.subject), q.predicate, term(q.object), graph) for q in quads]
 
 
+def _parse_bytes(f: InputFile, data: bytes) -> list[Quad]:
+    quads = parse(data, format=RdfFormat.TURTLE, base_iri=f.base_iri, without_named_graphs=True)
+    return _relabel(quads, f)
+
+
 def parse_file(f: InputFile) -> list[Quad]:
     """Parse one Turtle file with its base IRI; raises SyntaxError as pyoxigraph does."""
-    with f.path.open("rb") as fh:
-        quads = parse(fh, format=RdfFormat.TURTLE, base_iri=f.base_iri, without_named_graphs=True)
-        return _relabel(quads, f)
+    return _parse_bytes(f, f.path.read_bytes())
 
 
-def load(settings: Settings) -> Parsed:
-    """Parse every input file; collect every syntax error before raising one DataError."""
+def _distinct_lines(quads: list[Quad]) -> bytes:
+    """The quads as N-Quads, each distinct quad once, in the parser's order (one native call).
+
+    N-Quads escapes line breaks inside literals, so one line is one quad; our blank-node labels
+    are canonical, so equal lines are equal quads.
+    """
+    lines = serialize(quads, format=RdfFormat.N_QUADS).splitlines(keepends=True)
+    return b"".join(dict.fromkeys(lines))
+
+
+def stage(
+    settings: Settings,
+    out: IO[bytes] | None = None,
+    keep_data: Callable[[int], bool] | None = None,
+) -> Parsed:
+    """Parse every input file; collect every syntax error before raising one DataError.
+
+    `out`: if given, each file's quads are appended to it as N-Quads (duplicates within a file
+    dropped), for a native bulk load. `keep_data(n)`: asked with the running count of data
+    triples; once it says no, data quads are no longer kept in `Parsed.quads` (and those kept
+    so far are dropped). Ontology and shapes quads are always kept (they are small and
+    validation needs them). Without `keep_data` everything is kept.
+    """
     files = discover(settings)
     parsed = Parsed(files)
     problems: list[Problem] = []
+    version = hashlib.sha256(settings.base_iri.encode())
+    data_triples = 0
     for f in files:
         try:
-            parsed.quads[f.graph] = parse_file(f)
+            raw = f.path.read_bytes()
+        except OSError as err:
+            problems.append(Problem(f"cannot read: {err}", file=f.rel, check="syntax"))
+            continue
+        version.update(b"\0" + f.rel.encode() + b"\0" + raw)
+        try:
+            quads = _parse_bytes(f, raw)
         except SyntaxError as err:
             problems.append(_syntax_problem(f, err))
+            continue
         except UnicodeDecodeError as err:
             problems.append(Problem(f"not UTF-8: {err}", file=f.rel, check="syntax"))
+            continue
+        if problems:
+            continue  # we will fail: parse the rest only to report their errors too
+        if out is not None:
+            text = _distinct_lines(quads)
+            out.write(text)
+            parsed.triples[f.graph] = text.count(b"\n")
+        else:
+            parsed.triples[f.graph] = len(set(quads))
+        if f.role != "data":
+            parsed.quads[f.graph] = quads
+            continue
+        data_triples += parsed.triples[f.graph]
+        if parsed.in_memory and keep_data is not None and not keep_data(data_triples):
+            parsed.in_memory = False
+            for g in [x.graph for x in files if x.role == "data"]:
+                parsed.quads.pop(g, None)
+        if parsed.in_memory:
+            parsed.quads[f.graph] = quads
     if problems:
         raise DataError(problems)
+    parsed.version = version.hexdigest()[:16]
     return parsed
+
+
+def load(settings: Settings) -> Parsed:
+    """Parse every input file into memory (small inputs: tests, linking, enrichment)."""
+    return stage(settings)

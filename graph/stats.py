@@ -32,6 +32,11 @@ def instances_per_class(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> list[
     ]
 
 
-def totals(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> Totals:
-    row = next(iter(run(store, "stats_totals", base_iri=base_iri)))
-    return Totals(*(int(row[name].value) for name in Totals.__dataclass_fields__))
+def totals(store: Store, base_iri: str = DEFAULT_BASE_IRI, triples: int | None = None) -> Totals:
+    """Dataset totals; pass `triples` when already counted (skips one scan of the store)."""
+    if triples is None:
+        row = next(iter(run(store, "stats_totals", base_iri=base_iri)))
+        return Totals(*(int(row[name].value) for name in Totals.__dataclass_fields__))
+    row = next(iter(run(store, "stats_distinct", base_iri=base_iri)))
+    names = [n for n in Totals.__dataclass_fields__ if n != "triples"]
+    return Totals(triples, *(int(row[name].value) for name in names))
