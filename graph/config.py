@@ -38,6 +38,9 @@ class Settings:
     store_path: Path | None = None
     dumps_dir: Path | None = None
     keep_builds: int = 2
+    # validation (issue 5): data up to this many triples is validated with pySHACL; above it
+    # with the shapes compiled to SPARQL inside the store (graph/validate.py, shacl_sparql.py)
+    pyshacl_max_triples: int = 200_000
     # dumps `kg build` writes (KG_DUMP_FORMATS, e.g. "nq,ttl"); the others are made on first
     # request (graph.export.ensure_dump)
     dump_formats: tuple[str, ...] = ("ttl", "trig", "nt", "nq", "jsonld", "rdf")

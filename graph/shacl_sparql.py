@@ -1,0 +1,423 @@
+"""SHACL shapes compiled to SPARQL SELECT queries that run inside the Oxigraph store (issue 5).
+
+pySHACL needs an rdflib copy of the whole data graph: 532 s and 4 GiB at 1M triples. The shapes
+of ontology/shapes.ttl use a small part of SHACL Core (https://www.w3.org/TR/shacl/#core-components),
+so we compile exactly that part into queries that Oxigraph evaluates natively, one query per
+constraint, each a single pass over the focus nodes with index lookups (no joins between focus
+nodes, no property path from an unbound end, no star-shaped OPTIONAL):
+
+    targets      sh:targetClass (instances of the class or of a subclass, rdfs:subClassOf*)
+    value types  sh:datatype, sh:class, sh:nodeKind
+    cardinality  sh:minCount, sh:maxCount
+    values       sh:hasValue, sh:languageIn, sh:minInclusive, sh:maxInclusive
+    strings      sh:minLength, sh:pattern (+ sh:flags), sh:uniqueLang
+    shapes       sh:property (predicate paths only), sh:node, sh:or
+    results      sh:message, sh:severity
+
+Any other SHACL term in the shapes graph raises UnsupportedShape naming it, so a new shape is
+never silently left unchecked. Nested sh:node / sh:or compile to (NOT) EXISTS sub-patterns.
+
+The semantics follow pySHACL 0.40 (the differential tests in tests/test_shacl_sparql.py hold
+them together), including its view of sh:datatype: a literal must carry the datatype and, for the
+datatypes rdflib converts to Python values (integers, decimal, float, double, boolean, date,
+dateTime, time), a lexical form that converts; for other datatypes (xsd:gYear, geo:wktLiteral...)
+the datatype IRI alone decides. The integrity check ill-typed-literal covers the lexical forms.
+
+One difference is Oxigraph's, and deliberate here: the store keeps a valid integer of a derived
+type ("34"^^xsd:positiveInteger, xsd:int, ...) as xsd:integer, so in the store sh:datatype of an
+integer type accepts xsd:integer or the type itself, and checks the value's range (> 0 for
+positiveInteger); pySHACL, reading the files, also tells "34"^^xsd:integer from the derived type.
+
+The query text is generated from the shapes, never from user input: constants are written with
+pyoxigraph's own N-Triples serialization of terms (str(NamedNode), str(Literal)), which is valid
+SPARQL syntax.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+
+from graph import queries
+from graph.errors import KGError
+
+SH = "http://www.w3.org/ns/shacl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+VIOLATION = SH + "Violation"
+
+#: sh: predicates a shape may carry: the compiled components and the non-validating ones.
+_SUPPORTED = {
+    "targetClass", "property", "path", "minCount", "maxCount", "datatype", "class", "nodeKind",
+    "hasValue", "languageIn", "minInclusive", "maxInclusive", "minLength", "pattern", "flags",
+    "uniqueLang", "node", "or", "message", "severity", "name", "description", "order", "group",
+}  # fmt: skip
+#: constraints on the value nodes themselves (the focus node of a node shape).
+_VALUE_COMPONENTS = (
+    "datatype", "class", "nodeKind", "hasValue", "languageIn", "minInclusive", "maxInclusive",
+    "minLength", "pattern", "node", "or",
+)  # fmt: skip
+#: constraints on the set of values of a path.
+_PATH_COMPONENTS = ("minCount", "maxCount", "uniqueLang")
+
+#: sh:datatype well-formedness, as rdflib converts lexical forms (what pySHACL checks):
+#: the SPARQL cast that must succeed, and a test on the cast value.
+_WELL_FORMED: dict[str, tuple[str, str]] = {
+    XSD + "integer": ("integer", ""),
+    XSD + "long": ("integer", ""),
+    XSD + "int": ("integer", ""),
+    XSD + "short": ("integer", ""),
+    XSD + "byte": ("integer", ""),
+    XSD + "positiveInteger": ("integer", " > 0"),
+    XSD + "nonNegativeInteger": ("integer", " >= 0"),
+    XSD + "negativeInteger": ("integer", " < 0"),
+    XSD + "nonPositiveInteger": ("integer", " <= 0"),
+    XSD + "decimal": ("decimal", ""),
+    XSD + "float": ("float", ""),
+    XSD + "double": ("double", ""),
+    XSD + "boolean": ("boolean", ""),
+    XSD + "date": ("date", ""),
+    XSD + "dateTime": ("dateTime", ""),
+    XSD + "time": ("time", ""),
+}
+
+_NODE_KINDS = {
+    "IRI": "isIRI({v})",
+    "BlankNode": "isBlank({v})",
+    "Literal": "isLiteral({v})",
+    "BlankNodeOrIRI": "!isLiteral({v})",
+    "BlankNodeOrLiteral": "!isIRI({v})",
+    "IRIOrLiteral": "!isBlank({v})",
+}
+
+
+class UnsupportedShape(KGError):
+    """The shapes use SHACL the compiled checks cannot evaluate; names the shape and the term."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A node shape (path None) or a property shape (a predicate path), as read from the graph."""
+
+    node: NamedNode | BlankNode
+    path: NamedNode | None
+    constraints: tuple[tuple[str, object], ...]  # (component, parameter) in a stable order
+    properties: tuple[Shape, ...] = ()
+    targets: tuple[NamedNode, ...] = ()
+    message: str | None = None
+    severity: str = VIOLATION
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled query: each row (?this, optionally ?value) is one validation result."""
+
+    sparql: str
+    source: Shape  # the shape whose message and severity the result carries
+    component: str
+    path: NamedNode | None
+    reports_value: bool = False  # the query projects ?value
+
+
+@dataclass(frozen=True)
+class Violation:
+    focus: NamedNode | BlankNode
+    path: NamedNode | None
+    value: NamedNode | BlankNode | Literal | None
+    message: str | None
+    severity: str
+    component: str
+
+
+# ------------------------------------------------------------------ reading the shapes graph
+
+
+class _Graph:
+    """The shapes graph as subject -> predicate -> objects (it is small)."""
+
+    def __init__(self, quads: Iterable[Quad], source: str):
+        self.source = source
+        self.index: dict = defaultdict(lambda: defaultdict(list))
+        for q in quads:
+            self.index[q.subject][q.predicate.value].append(q.object)
+
+    def objects(self, node, predicate: str) -> list:
+        return self.index.get(node, {}).get(predicate, [])
+
+    def one(self, node, predicate: str):
+        values = self.objects(node, predicate)
+        if len(values) > 1:
+            raise UnsupportedShape(
+                f"{self.source}: shape {node} has {len(values)} values of {_short(predicate)}; "
+                "the compiled checks take one")
+        return values[0] if values else None
+
+    def items(self, head) -> list:
+        """An RDF list (sh:or, sh:languageIn) as a Python list."""
+        out, seen = [], set()
+        while head != NamedNode(RDF + "nil"):
+            if head in seen or not self.objects(head, RDF + "first"):
+                raise UnsupportedShape(f"{self.source}: {head} is not a well-formed RDF list")
+            seen.add(head)
+            out.append(self.objects(head, RDF + "first")[0])
+            head = self.objects(head, RDF + "rest")[0]
+        return out
+
+
+def _short(iri: str) -> str:
+    return "sh:" + iri[len(SH):] if iri.startswith(SH) else f"<{iri}>"
+
+
+def _check_supported(graph: _Graph) -> None:
+    """Every SHACL term used anywhere in the shapes graph must be one we compile."""
+    allowed = {SH + name for name in _SUPPORTED}
+    for subject, predicates in graph.index.items():
+        for p in predicates:
+            if p.startswith(SH) and p not in allowed:
+                raise UnsupportedShape(
+                    f"{graph.source}: shape {subject} uses {_short(p)}, which "
+                    "graph/shacl_sparql.py does not compile; add it there (with its differential "
+                    "test) or leave it out")
+
+
+def _read(graph: _Graph, node, stack: tuple = ()) -> Shape:
+    if node in stack:
+        raise UnsupportedShape(f"{graph.source}: shape {node} refers to itself (recursive shapes)")
+    stack = (*stack, node)
+    path = graph.one(node, SH + "path")
+    if path is not None and not isinstance(path, NamedNode):
+        raise UnsupportedShape(
+            f"{graph.source}: shape {node} has a complex sh:path; only predicate paths compile")
+    constraints: list[tuple[str, object]] = []
+    for name in (*_PATH_COMPONENTS, *_VALUE_COMPONENTS):
+        for value in graph.objects(node, SH + name):
+            constraints.append((name, _parameter(graph, name, value, stack)))
+    if path is None and any(c in _PATH_COMPONENTS for c, _ in constraints):
+        raise UnsupportedShape(
+            f"{graph.source}: node shape {node} uses a cardinality constraint without sh:path")
+    properties = tuple(_read(graph, p, stack) for p in graph.objects(node, SH + "property"))
+    if path is not None and properties:
+        raise UnsupportedShape(f"{graph.source}: property shape {node} has nested sh:property")
+    message = graph.objects(node, SH + "message")
+    severity = graph.one(node, SH + "severity")
+    return Shape(
+        node=node,
+        path=path,
+        constraints=tuple(constraints),
+        properties=properties,
+        targets=tuple(graph.objects(node, SH + "targetClass")),
+        message=message[0].value if message else None,
+        severity=severity.value if severity is not None else VIOLATION,
+    )
+
+
+def _parameter(graph: _Graph, name: str, value, stack: tuple) -> object:
+    """The parameter of one constraint in the form the compiler uses."""
+    if name == "node":
+        return _read(graph, value, stack)
+    if name == "or":
+        return tuple(_read(graph, item, stack) for item in graph.items(value))
+    if name == "languageIn":
+        return tuple(str(item.value).lower() for item in graph.items(value))
+    if name == "pattern":
+        flags = graph.one(stack[-1], SH + "flags")
+        return (value, Literal(flags.value) if flags is not None else Literal(""))
+    if name in ("minCount", "maxCount", "minLength"):
+        return int(value.value)
+    if name == "uniqueLang":
+        return value.value == "true"
+    if name == "nodeKind":
+        kind = value.value[len(SH):]
+        if kind not in _NODE_KINDS:
+            raise UnsupportedShape(f"{graph.source}: unknown sh:nodeKind {value}")
+        return kind
+    if isinstance(value, BlankNode):
+        raise UnsupportedShape(f"{graph.source}: sh:{name} {value} is a blank node")
+    return value
+
+
+def read_shapes(quads: Iterable[Quad], source: str = "ontology/shapes.ttl") -> list[Shape]:
+    """The shapes that have targets (with every shape they use), from the shapes graph's quads."""
+    graph = _Graph(quads, source)
+    _check_supported(graph)
+    roots = [s for s in graph.index if graph.objects(s, SH + "targetClass")]
+    return [_read(graph, s) for s in sorted(roots, key=str)]
+
+
+# ------------------------------------------------------------------ compiling
+
+
+class _Fresh:
+    """Fresh variable names for nested patterns."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"?v{next(self._n)}"
+
+
+def _distinct(variables: list[str]) -> str:
+    pairs = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(variables, 2)]
+    return f" FILTER({' && '.join(pairs)})" if pairs else ""
+
+
+def _n_values(x: str, path: NamedNode, n: int, fresh: _Fresh) -> str:
+    """A pattern that matches when x has at least n distinct values of path."""
+    values = [fresh() for _ in range(n)]
+    return " ".join(f"{x} {path} {v} ." for v in values) + _distinct(values)
+
+
+def _path_violation(name: str, arg, x: str, path: NamedNode, closure, fresh: _Fresh) -> str:
+    """True when focus x violates one constraint of a property shape with this path."""
+    if name == "minCount":
+        return f"NOT EXISTS {{ {_n_values(x, path, arg, fresh)} }}" if arg > 0 else "false"
+    if name == "maxCount":
+        return f"EXISTS {{ {_n_values(x, path, arg + 1, fresh)} }}"
+    if name == "uniqueLang":
+        if not arg:
+            return "false"
+        a, b = fresh(), fresh()
+        return (f"EXISTS {{ {x} {path} {a} . {x} {path} {b} . FILTER(!sameTerm({a}, {b}) && "
+                f'LANG({a}) != "" && LANG({a}) = LANG({b})) }}')
+    if name == "hasValue":
+        return f"NOT EXISTS {{ {x} {path} {arg} }}"
+    v = fresh()
+    return f"EXISTS {{ {x} {path} {v} . FILTER({_value_violation(name, arg, v, closure, fresh)}) }}"
+
+
+def _value_violation(name: str, arg, v: str, closure, fresh: _Fresh) -> str:
+    """True when value node v violates one value constraint (the focus itself in a node shape)."""
+    if name == "datatype":
+        return f"!COALESCE({_has_datatype(arg, v)}, false)"
+    if name == "class":
+        t = fresh()
+        classes = ", ".join(str(c) for c in closure(arg))
+        return f"NOT EXISTS {{ {v} <{RDF}type> {t} . FILTER({t} IN ({classes})) }}"
+    if name == "nodeKind":
+        return "!" + _NODE_KINDS[arg].format(v=v)
+    if name == "hasValue":
+        return f"!sameTerm({v}, {arg})"
+    if name == "languageIn":
+        if "*" in arg:
+            return f'!COALESCE(LANG({v}) != "", false)'
+        langs = ", ".join(str(Literal(lang)) for lang in arg)
+        return (f"!COALESCE(isLiteral({v}) && (LCASE(LANG({v})) IN ({langs}) || "
+                f'LCASE(STRBEFORE(LANG({v}), "-")) IN ({langs})), false)')
+    if name == "minInclusive":
+        return f"!COALESCE({v} >= {arg}, false)"
+    if name == "maxInclusive":
+        return f"!COALESCE({v} <= {arg}, false)"
+    if name == "minLength":
+        return f"COALESCE(isBlank({v}) || STRLEN(STR({v})) < {arg}, true)"
+    if name == "pattern":
+        pattern, flags = arg
+        return f"COALESCE(isBlank({v}) || !REGEX(STR({v}), {pattern}, {flags}), true)"
+    if name == "node":
+        return _violates(arg, v, closure, fresh)
+    if name == "or":
+        return "(" + " && ".join(_violates(s, v, closure, fresh) for s in arg) + ")"
+    raise AssertionError(name)  # _read admits only the components above
+
+
+def _has_datatype(datatype: NamedNode, v: str) -> str:
+    if datatype.value == RDF + "langString":
+        return f'isLiteral({v}) && LANG({v}) != ""'
+    check = f"isLiteral({v}) && sameTerm(DATATYPE({v}), {datatype})"
+    if _WELL_FORMED.get(datatype.value, ("",))[0] == "integer":
+        # Oxigraph stores every valid integer of a derived type (xsd:positiveInteger, xsd:int...)
+        # as xsd:integer: the derived datatype is gone from the store, only the value is left.
+        check = (f"isLiteral({v}) && (sameTerm(DATATYPE({v}), {datatype}) || "
+                 f"sameTerm(DATATYPE({v}), <{XSD}integer>))")
+    if datatype.value in _WELL_FORMED:
+        cast, test = _WELL_FORMED[datatype.value]
+        cast_value = f"<{XSD}{cast}>(STR({v}))"
+        check += f" && {f'{cast_value}{test}' if test else f'isLiteral({cast_value})'}"
+    return check
+
+
+def _violates(shape: Shape, x: str, closure, fresh: _Fresh) -> str:
+    """True when node x does not conform to the shape (any of its constraints)."""
+    parts = []
+    for name, arg in shape.constraints:
+        if shape.path is not None:
+            parts.append(_path_violation(name, arg, x, shape.path, closure, fresh))
+        else:
+            parts.append(_value_violation(name, arg, x, closure, fresh))
+    parts.extend(_violates(p, x, closure, fresh) for p in shape.properties)
+    return "(" + " || ".join(parts) + ")" if parts else "false"
+
+
+def _targets(classes: list[NamedNode]) -> str:
+    values = " ".join(str(c) for c in classes)
+    inner = f"VALUES ?class {{ {values} }} ?this <{RDF}type> ?class"
+    return f"{{ SELECT DISTINCT ?this WHERE {{ {inner} }} }}"
+
+
+def _checks_of(shape: Shape, targets: str, closure) -> Iterator[Check]:
+    """One query per constraint of a target shape and of each of its property shapes."""
+    for name, arg in shape.constraints:  # node-level: the focus node is the value node
+        cond = _value_violation(name, arg, "?this", closure, _Fresh())
+        sparql = f"SELECT ?this (?this AS ?value) WHERE {{ {targets} FILTER({cond}) }}"
+        yield Check(sparql, shape, name, None, reports_value=True)
+    for prop in shape.properties:
+        for name, arg in prop.constraints:
+            fresh = _Fresh()
+            if name in _VALUE_COMPONENTS and name != "hasValue":
+                cond = _value_violation(name, arg, "?value", closure, fresh)
+                body = f"{targets} ?this {prop.path} ?value . FILTER({cond})"
+                sparql = f"SELECT DISTINCT ?this ?value WHERE {{ {body} }}"
+            elif name == "uniqueLang" and arg:
+                body = (f"{targets} ?this {prop.path} ?a . ?this {prop.path} ?b . FILTER("
+                        '!sameTerm(?a, ?b) && LANG(?a) != "" && LANG(?a) = LANG(?b)) '
+                        "BIND(LANG(?a) AS ?lang)")
+                sparql = f"SELECT DISTINCT ?this ?lang WHERE {{ {body} }}"
+            else:
+                cond = _path_violation(name, arg, "?this", prop.path, closure, fresh)
+                sparql = f"SELECT ?this WHERE {{ {targets} FILTER({cond}) }}"
+            yield Check(sparql, prop, name, prop.path, reports_value="?value" in sparql)
+        if prop.properties:  # _read forbids it; kept explicit for the reader
+            raise AssertionError(prop.node)
+
+
+def subclass_closure(store: Store):
+    """A function: class -> the class and its subclasses (rdfs:subClassOf*), as in the store."""
+    cache: dict[NamedNode, list[NamedNode]] = {}
+
+    def closure(cls: NamedNode) -> list[NamedNode]:
+        if cls not in cache:
+            rows = queries.run(store, "shacl/subclasses", cls=cls)
+            found = {row["sub"] for row in rows if isinstance(row["sub"], NamedNode)}
+            cache[cls] = sorted(found | {cls}, key=str)
+        return cache[cls]
+
+    return closure
+
+
+def compile_checks(shapes: list[Shape], store: Store) -> list[Check]:
+    """Every check of every target shape, with class hierarchies read from the store."""
+    closure = subclass_closure(store)
+    checks: list[Check] = []
+    for shape in shapes:
+        classes = sorted({c for t in shape.targets for c in closure(t)}, key=str)
+        checks.extend(_checks_of(shape, _targets(classes), closure))
+    return checks
+
+
+def run_checks(store: Store, checks: list[Check]) -> Iterator[Violation]:
+    """Run every check on the union of the store's graphs; yield one Violation per result row."""
+    for check in checks:
+        for row in store.query(check.sparql, use_default_graph_as_union=True):
+            yield Violation(
+                focus=row["this"],
+                path=check.path,
+                value=row["value"] if check.reports_value else None,
+                message=check.source.message,
+                severity=check.source.severity,
+                component=check.component,
+            )
+
