@@ -72,7 +72,7 @@ def incoming(
 
 
 #: entity_inverse_count.rq stops counting after this many links (its inner LIMIT is one more).
-COUNT_CAP = 10_000
+COUNT_CAP = 500
 
 
 def incoming_counts(store: Store, base_iri: str, iri: str) -> dict[str, int]:

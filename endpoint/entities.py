@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint import describe
 from endpoint.context import get_kg
-from endpoint.entity_model import PageBuilder
+from endpoint.entity_model import CLAIMS_COUNT_CAP, PageBuilder
 from endpoint.negotiation import best_format, vary_accept
 from endpoint.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
@@ -83,7 +83,14 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
     linker = Linker(base, request.script_root)
     model = PageBuilder(kg.store, linker, labeller, base).build(iri, offset)
     jsonld = json.loads(_serialize(iri, RdfFormat.JSON_LD))
-    return render_template("entity.html", page=model, jsonld=jsonld, data_links=data_links)
+    return render_template(
+        "entity.html",
+        page=model,
+        jsonld=jsonld,
+        data_links=data_links,
+        claims_cap=CLAIMS_COUNT_CAP,
+        incoming_cap=describe.COUNT_CAP,
+    )
 
 
 @bp.get("/data/<kind>/<path:slug>")

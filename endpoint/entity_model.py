@@ -30,6 +30,11 @@ OA_EXACT = "http://www.w3.org/ns/oa#exact"
 OA_SELECTOR = "http://www.w3.org/ns/oa#hasSelector"
 OA_SOURCE = "http://www.w3.org/ns/oa#hasSource"
 INCOMING_PAGE = 50
+#: claims listed on an entity page; a hub shows these, a capped count and a query for them all.
+#: claims_about_labels.rq primes the labels of the first CLAIMS_SHOWN + 1 (its inner LIMIT).
+CLAIMS_SHOWN = 50
+#: claims_about_count.rq stops counting after this many claims (its inner LIMIT is one more).
+CLAIMS_COUNT_CAP = 500
 
 
 @dataclass
@@ -71,6 +76,9 @@ class EntityPage:
     incoming_next: int | None
     incoming_prev: int | None
     incoming_capped: bool = False
+    claims_total: int = 0  # capped at CLAIMS_COUNT_CAP + 1 (shown as "500+")
+    claims_query: str = ""  # SPARQL that lists every claim about the entity, for the query UI
+    incoming_query: str = ""  # SPARQL that lists every link to the entity
 
 
 class PageBuilder:
@@ -121,6 +129,9 @@ class PageBuilder:
             quotes=self._quotes(subject, triples),
             sources=self._sources(subject, triples),
             claims_about=self._claims_about(iri),
+            claims_total=self._claims_total(iri),
+            claims_query=CLAIMS_QUERY.format(iri=iri, kgo=self.kgo("")),
+            incoming_query=INCOMING_QUERY.format(iri=iri),
             incoming=[
                 (self.term(NamedNode(x.subject)), self.term(NamedNode(x.property))) for x in links
             ],
@@ -180,10 +191,14 @@ class PageBuilder:
         return quotes
 
     def _claims_about(self, iri: str) -> list[dict[str, Term | None]]:
+        """The first CLAIMS_SHOWN claims in index order (streamed: the rest is never read),
+        sorted by label for the page."""
         rows: dict[str, dict[str, Term | None]] = {}
         solutions = describe.run(self.store, "claims_about", self.base_iri, entity=NamedNode(iri))
         for s in solutions:
             claim = s["claim"].value
+            if claim not in rows and len(rows) >= CLAIMS_SHOWN:
+                break
             if claim in rows and not self.linker.is_ours(s["type"].value):
                 continue  # keep our own claim class (kgo:FigureClaim) over schema:Claim etc.
             rows[claim] = {
@@ -193,3 +208,25 @@ class PageBuilder:
                 "quote": self.linker.term(s["quote"]) if s["quote"] else None,
             }
         return sorted(rows.values(), key=lambda r: r["claim"].text)  # type: ignore[union-attr]
+
+    def _claims_total(self, iri: str) -> int:
+        rows = describe.run(self.store, "claims_about_count", self.base_iri, entity=NamedNode(iri))
+        return sum(int(r["n"].value) for r in rows)
+
+
+# Shown in the query UI (a link from a hub's page), so written for people: the IRIs are
+# validated IRIs of our graph (NamedNode accepted them), never text from the request.
+CLAIMS_QUERY = """# Every claim about <{iri}>, with its kind and its source
+SELECT ?claim ?type ?source
+WHERE {{
+  ?claim <{kgo}about> <{iri}> .
+  ?claim a ?type .
+  OPTIONAL {{ ?claim <{kgo}statedIn> ?source }}
+}}
+"""
+INCOMING_QUERY = """# Every link to <{iri}>: the subject and property of each triple naming it
+SELECT ?subject ?property
+WHERE {{
+  ?subject ?property <{iri}> .
+}}
+"""

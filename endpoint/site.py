@@ -6,6 +6,7 @@
 /void, /.well-known/void   the VoID/DCAT description written at build time, negotiated
 /dumps/<file>         the build's dumps (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML)
 /sources-compared     every source's figure for each thing counted, with quote and date
+/sources, /places, /timeline   the listings, a page at a time (?page=N; KG_PAGE_SIZE rows)
 /pictures/<name>.svg  the map, the timeline and the chart as standalone SVG
 """
 
@@ -28,7 +29,7 @@ from endpoint import pictures
 from endpoint.context import get_kg
 from endpoint.entities import DATA_FORMATS, render_entity
 from endpoint.negotiation import best_format, vary_accept
-from endpoint.site_data import SiteData
+from endpoint.site_data import Page, SiteData
 from endpoint.terms import Linker
 from graph import ontology_docs
 from graph.errors import StoreMissing
@@ -53,25 +54,46 @@ def _site_data() -> SiteData:
     kg = get_kg()
     languages = tuple(lang for lang, _ in request.accept_languages) or ("en",)
     return SiteData(
-        kg.store, kg.settings.base_iri, Linker(kg.settings.base_iri, request.script_root), languages
+        kg.store,
+        kg.settings.base_iri,
+        Linker(kg.settings.base_iri, request.script_root),
+        languages,
+        page_size=kg.settings.page_size,
     )
 
 
+def _page_number() -> int:
+    """?page=N (1-based); anything else is the first page."""
+    return max(1, request.args.get("page", default=1, type=int))
+
+
 def _cached(name: str, render) -> str:
-    """The rendered page for this dataset version and reader language, made once per process.
+    """The rendered page for this dataset version, query string and reader language, made once
+    per process.
 
     The store is read-only and never changes under a process (a new build means a restart), so
-    a page that depends only on the data and the reader's languages can be kept; at most 64
-    variants, the oldest dropped first.
+    a page that depends only on the data, its ?page and the reader's languages can be kept; at
+    most 64 variants, the oldest dropped first.
     """
     kg = get_kg()
     cache = current_app.extensions.setdefault("kg_page_cache", {})
-    key = (name, kg.version, request.headers.get("Accept-Language", ""), request.script_root)
+    key = (
+        name,
+        kg.version,
+        _page_number(),
+        request.headers.get("Accept-Language", ""),
+        request.script_root,
+    )
     if key not in cache:
         if len(cache) >= 64:
             cache.pop(next(iter(cache)))
         cache[key] = render()
     return cache[key]
+
+
+def _not_past_the_end(items: list, page: Page) -> None:
+    if not items and page.number > 1:
+        abort(404)
 
 
 @bp.get("/")
@@ -80,22 +102,36 @@ def home() -> str:
 
 
 def _render_home() -> str:
+    """The first page of each listing, and counts the build wrote (never a count of the store:
+    the home page costs the same at 10k and at 10M triples)."""
     data = _site_data()
     dataset = data.dataset()
-    items, recurring = data.timeline()
-    counted = data.sources_compared()
+    items, recurring, timeline_page = data.timeline()
+    counted, figures_page = data.sources_compared()
     killed = [c for c in counted if c.counts.value.endswith("outcome-killed")]
+    sources, sources_page = data.sources()
+    places, places_page = data.places()
+    counts = data.class_counts()
+    if "SourceDocument" not in counts and not sources_page.has_next:
+        counts["SourceDocument"] = len(sources)
+    if "FigureClaim" not in counts and not figures_page.has_next:
+        counts["FigureClaim"] = sum(len(c.figures) for c in counted)
     return render_template(
         "home.html",
         dataset=dataset,
         statistics=data.statistics(dataset),
-        sources=data.sources(),
+        sources=sources,
+        sources_page=sources_page,
+        source_count=counts.get("SourceDocument"),
         dumps=_dump_files(),
         examples=examples(get_kg().settings.base_iri),
-        map_svg=pictures.map_svg(data.places()),
+        map_svg=pictures.map_svg(places),
+        places_page=places_page,
         timeline_svg=pictures.timeline_svg(items, recurring),
+        timeline_page=timeline_page,
         chart_svg=pictures.bar_chart_svg(data.chart_groups(killed[:2])),
-        figure_claims=sum(len(c.figures) for c in counted),
+        figure_claims=counts.get("FigureClaim"),
+        page_size=data.page_size,
     )
 
 
@@ -106,24 +142,69 @@ def sources_compared() -> str:
 
 def _render_sources_compared() -> str:
     data = _site_data()
-    counted = data.sources_compared()
+    counted, page = data.sources_compared(_page_number())
+    _not_past_the_end(counted, page)
     return render_template(
         "sources.html",
         counted=counted,
+        page=page,
         chart_svg=pictures.bar_chart_svg(data.chart_groups(counted)),
     )
 
 
+@bp.get("/sources")
+def sources() -> str:
+    """Every source document, a page at a time."""
+
+    def render() -> str:
+        rows, page = _site_data().sources(_page_number())
+        _not_past_the_end(rows, page)
+        return render_template("listing.html", what="sources", title="Sources", rows=rows,
+                               page=page)
+
+    return _cached("sources", render)
+
+
+@bp.get("/places")
+def places() -> str:
+    """Every place with coordinates, a page at a time, with the page's map."""
+
+    def render() -> str:
+        rows, page = _site_data().places(_page_number())
+        _not_past_the_end(rows, page)
+        return render_template("listing.html", what="places", title="Places", rows=rows,
+                               page=page, svg=pictures.map_svg(rows), picture="map")
+
+    return _cached("places", render)
+
+
+@bp.get("/timeline")
+def timeline() -> str:
+    """Every dated thing, a page at a time, with the page's timeline."""
+
+    def render() -> str:
+        items, recurring, page = _site_data().timeline(_page_number())
+        _not_past_the_end(items, page)
+        return render_template("listing.html", what="timeline", title="Timeline", rows=items,
+                               page=page, svg=pictures.timeline_svg(items, recurring),
+                               picture="timeline")
+
+    return _cached("timeline", render)
+
+
 @bp.get("/pictures/<name>.svg")
 def picture(name: str) -> Response:
+    """The drawings of a listing's page (?page=N, the first by default) as standalone SVG."""
     drawings = {
-        "map": lambda data: pictures.map_svg(data.places()),
-        "timeline": lambda data: pictures.timeline_svg(*data.timeline()),
-        "figures": lambda data: pictures.bar_chart_svg(data.chart_groups(data.sources_compared())),
+        "map": lambda data, n: pictures.map_svg(data.places(n)[0]),
+        "timeline": lambda data, n: pictures.timeline_svg(*data.timeline(n)[:2]),
+        "figures": lambda data, n: pictures.bar_chart_svg(
+            data.chart_groups(data.sources_compared(n)[0])
+        ),
     }
     if name not in drawings:
         abort(404)
-    svg = _cached(f"picture-{name}", lambda: str(drawings[name](_site_data())))
+    svg = _cached(f"picture-{name}", lambda: str(drawings[name](_site_data(), _page_number())))
     return Response(svg, mimetype="image/svg+xml")
 
 
@@ -138,7 +219,13 @@ def query() -> str:
         }
         for q in examples(base)
     ]
-    return render_template("query.html", tabs=tabs, selected=request.args.get("example"))
+    selected = request.args.get("example")
+    linked = request.args.get("query", "").strip()
+    if linked:  # a page's "every claim / every link as a query": a tab of its own, opened first
+        title = linked.splitlines()[0].lstrip("# ").strip() if linked.startswith("#") else ""
+        tabs.insert(0, {"name": "linked", "title": title or "Query", "query": linked})
+        selected = "linked"
+    return render_template("query.html", tabs=tabs, selected=selected)
 
 
 def with_prefixes(text: str, base_iri: str) -> str:

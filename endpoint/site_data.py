@@ -6,6 +6,7 @@ function here runs one or two queries from a bound predicate or IRI and returns 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Store
@@ -23,6 +24,46 @@ STAT_PROPERTIES = (
     ("properties", VOID + "properties"),
     ("distinct subjects", VOID + "distinctSubjects"),
 )
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a listing page sits: its number (1-based) and whether another follows."""
+
+    number: int
+    has_next: bool
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.has_next else None
+
+
+def window(rows: Iterable, key: Callable, number: int, size: int) -> tuple[list, Page]:
+    """The rows of the `number`-th run of `size` distinct keys, read from a stream that is left
+    unread past it.
+
+    The page queries have no ORDER BY (a sort would read every solution in the store): they
+    stream in index order, which is stable for one store, and a page reads offset + size keys and
+    stops. Rows of one key (a claim with two quotes) come together in that order; a key seen
+    again later still belongs to the page that first met it. Deep pages cost their offset; the
+    first pages, which is what people and crawlers read, cost the page.
+    """
+    first, stop = (number - 1) * size, number * size
+    index: dict[object, int] = {}
+    picked = []
+    for row in rows:
+        k = key(row)
+        if k not in index:
+            if len(index) == stop:
+                return picked, Page(number, True)
+            index[k] = len(index)
+        if index[k] >= first:
+            picked.append(row)
+    return picked, Page(number, False)
 
 
 @dataclass
@@ -64,10 +105,13 @@ class Counted:
 class SiteData:
     """Reads the site's data for one request (shares one Labeller, so labels are fetched once)."""
 
-    def __init__(self, store: Store, base_iri: str, linker: Linker, languages=("en",)):
+    def __init__(
+        self, store: Store, base_iri: str, linker: Linker, languages=("en",), page_size: int = 50
+    ):
         self.store = store
         self.base = base_iri
         self.linker = linker
+        self.page_size = page_size
         self.labeller = describe.Labeller(store, base_iri, tuple(languages))
 
     def term(self, node) -> Term | None:
@@ -92,9 +136,20 @@ class SiteData:
     def statistics(self, dataset: dict[str, str]) -> list[tuple[str, str]]:
         return [(name, dataset[p]) for name, p in STAT_PROPERTIES if p in dataset]
 
-    def sources(self) -> list[dict[str, Term | str | None]]:
+    def class_counts(self) -> dict[str, int]:
+        """Instances of kgo:SourceDocument and kgo:FigureClaim, as the build's VoID class
+        partitions count them (by local name); empty when the store has no VoID graph."""
+        rows = self._run("class_counts", dataset=NamedNode(self.base + "dataset"))
+        return {r["class"].value.rpartition("#")[2]: int(r["n"].value) for r in rows}
+
+    def _page(self, name: str, key: str, number: int) -> tuple[list, Page]:
+        return window(self._run(name), lambda r: r[key], number, self.page_size)
+
+    def sources(self, number: int = 1) -> tuple[list[dict[str, Term | str | None]], Page]:
+        """One page of source documents, sorted by date and title within the page."""
+        rows, page = self._page("sources", "source", number)
         seen: dict[str, dict[str, Term | str | None]] = {}
-        for r in self._run("sources"):
+        for r in rows:
             key = r["source"].value
             if key in seen:
                 continue
@@ -104,22 +159,28 @@ class SiteData:
                 "publisher": self.term(r["publisher"]),
                 "url": r["url"].value if r["url"] else None,
             }
-        return sorted(seen.values(), key=lambda s: (str(s["date"] or "9999"), s["source"].text))
+        listed = sorted(seen.values(), key=lambda s: (str(s["date"] or "9999"), s["source"].text))
+        return listed, page
 
-    def places(self) -> list[MapPlace]:
+    def places(self, number: int = 1) -> tuple[list[MapPlace], Page]:
+        """One page of places with coordinates, sorted by label within the page."""
+        rows, page = self._page("places", "place", number)
         places: dict[str, MapPlace] = {}
-        for r in self._run("places"):
+        for r in rows:
             try:
                 lat, long = float(r["lat"].value), float(r["long"].value)
             except ValueError:
                 continue
             term = self.term(r["place"])
             places.setdefault(term.value, MapPlace(term.text, lat, long, term.href))
-        return sorted(places.values(), key=lambda p: p.label)
+        return sorted(places.values(), key=lambda p: p.label), page
 
-    def timeline(self) -> tuple[list[TimelineItem], list[TimelineItem]]:
+    def timeline(self, number: int = 1) -> tuple[list[TimelineItem], list[TimelineItem], Page]:
+        """One page of dated things (by date within the page) and the recurring events (the
+        first page of them: a handful in any real graph)."""
+        rows, page = self._page("timeline", "thing", number)
         items: dict[tuple[str, str], TimelineItem] = {}
-        for r in self._run("timeline"):
+        for r in rows:
             when = year_fraction(r["date"].value)
             if when is None:
                 continue
@@ -128,20 +189,26 @@ class SiteData:
                 term.text, when, r["date"].value, term.href
             )
         recurring = []
-        for r in self._run("schedules"):
+        schedules, _ = window(self._run("schedules"), lambda r: r["thing"], 1, self.page_size)
+        for r in schedules:
             term = self.term(r["thing"])
             month, day = int(r["month"].value), int(r["day"].value)
             when = 2000 + (month - 1) / 12 + (day - 1) / 365  # only the fraction is used
             text = f"{term.text} (every year on {day} {_MONTHS[month - 1]})"
             recurring.append(TimelineItem(text, when, f"--{month:02d}-{day:02d}", term.href))
         # ties broken by label: the order must not depend on the store (issue 7, remote backend)
-        return sorted(items.values(), key=lambda i: (i.when, i.label)), recurring
+        return sorted(items.values(), key=lambda i: (i.when, i.label)), recurring, page
 
-    def sources_compared(self) -> list[Counted]:
-        """Figure claims grouped by what they count (outcome + population group)."""
+    def sources_compared(self, number: int = 1) -> tuple[list[Counted], Page]:
+        """One page of figure claims, grouped by what they count (outcome + population group).
+
+        The query streams claims in the order of what they count, so a group is split only
+        where a page ends; groups and figures are sorted within the page.
+        """
         figures: dict[str, Figure] = {}
         keys: dict[str, tuple[Term, Term | None]] = {}
-        for r in self._run("sources_compared"):
+        rows, page = self._page("sources_compared", "claim", number)
+        for r in rows:
             claim = r["claim"].value
             if claim not in figures:
                 figures[claim] = Figure(
@@ -166,7 +233,7 @@ class SiteData:
             groups.setdefault(key, Counted(counts, group, [])).figures.append(figure)
         for g in groups.values():
             g.figures.sort(key=lambda f: (f.source_date or "9999", f.source.text, f.claim.text))
-        return sorted(groups.values(), key=lambda g: (-len(g.figures), g.title))
+        return sorted(groups.values(), key=lambda g: (-len(g.figures), g.title)), page
 
     @staticmethod
     def chart_groups(counted: list[Counted]) -> list[BarGroup]:

@@ -57,6 +57,7 @@ class Settings:
     max_query_length: int = 20_000
     max_request_bytes: int = 1_000_000
     html_row_limit: int = 1_000
+    page_size: int = 50  # rows of a listing page of the site (sources, places, timeline, figures)
     service_allowlist: tuple[str, ...] = ()
     # linking
     link_endpoint: str = "https://query.wikidata.org/sparql"

@@ -318,6 +318,9 @@ OTHER_BASE = "http://kg.example.org/khojaly/"
 HOSTILE = '<script>alert("x")</script> & </script>'
 
 
+CLAIMS_ABOUT_POPULAR = 60
+
+
 def build_tiny_store(root: Path, base: str) -> Settings:
     """A store laid out the way `kg build` lays one out (symlink -> build dir with build.json)."""
     build = root / "builds" / "tiny"
@@ -341,6 +344,13 @@ def build_tiny_store(root: Path, base: str) -> Settings:
     quads.append(Quad(popular, label, Literal("popular", language="en"), g))
     for i in range(10_050):
         quads.append(Quad(NamedNode(f"{base}id/claim/c{i}"), NamedNode(RDF_TYPE), popular, g))
+    for i in range(CLAIMS_ABOUT_POPULAR):  # a hub of claims: more than a page shows
+        claim = NamedNode(f"{base}id/claim/k{i:03d}")
+        quads.append(Quad(claim, NamedNode(base + "ontology#about"), popular, g))
+        quads.append(Quad(claim, NamedNode(RDF_TYPE), NamedNode(base + "ontology#Claim"), g))
+        quads.append(Quad(claim, label, Literal(f"claim {i:03d}", language="en"), g))
+        quads.append(Quad(claim, NamedNode(base + "ontology#statedIn"),
+                          NamedNode(f"{base}id/source/s{i % 3:03d}"), g))
     store.extend(quads)
     store.flush()
     del store
@@ -411,11 +421,62 @@ def test_incoming_links_are_paginated(tiny_client):
 
 
 def test_incoming_counts_stop_at_a_cap(tiny_client):
+    from endpoint.describe import COUNT_CAP
+
     html = tiny_client.get("/page/concept/popular").data.decode()
     incoming = re.sub(r"<[^>]+>", "", html.split('class="incoming"')[1])
-    assert "rdf:type: 10001" in incoming
-    assert "counted up to 10,000 links" in incoming
+    assert f"More than {COUNT_CAP:,} links (counting stops there)" in incoming
+    assert "rdf:type:" not in incoming  # a partial count by property would mislead
     assert html.count("/page/claim/c") == 50
+
+
+def test_a_hub_of_links_links_a_query_that_lists_them_all(tiny_client):
+    html = tiny_client.get("/page/concept/popular").data.decode()
+    incoming = html.split('class="incoming"')[1]
+    href = re.search(r'class="all-links" href="([^"]+)"', incoming).group(1)
+    text = _linked_query(tiny_client, href)
+    rows = _sparql_rows(tiny_client, text)
+    assert len(rows) == 10_050 + CLAIMS_ABOUT_POPULAR + 0  # every rdf:type and kgo:about link
+
+
+def test_a_hub_of_claims_shows_a_page_of_them_a_count_and_a_query(tiny_client):
+    from endpoint.entity_model import CLAIMS_SHOWN
+
+    html = tiny_client.get("/page/concept/popular").data.decode()
+    claims = html.split('class="claims"')[1].split("</section>")[0]
+    shown = re.findall(r"/page/claim/k\d+", claims)
+    assert len(shown) == CLAIMS_SHOWN < CLAIMS_ABOUT_POPULAR
+    text = re.sub(r"<[^>]+>|\s+", " ", claims)
+    assert f"The first {CLAIMS_SHOWN} of {CLAIMS_ABOUT_POPULAR} claims" in text
+    assert len(re.findall(r">claim \d{3}<", claims)) == CLAIMS_SHOWN  # labelled, not bare IRIs
+    href = re.search(r'class="all-claims" href="([^"]+)"', claims).group(1)
+    rows = _sparql_rows(tiny_client, _linked_query(tiny_client, href))
+    assert len({r["claim"]["value"] for r in rows}) == CLAIMS_ABOUT_POPULAR
+
+
+def test_an_ordinary_page_shows_every_claim_without_a_query_link(client, base):
+    html = client.get("/page/event/khojaly-massacre").data.decode()
+    assert 'class="claims"' in html
+    assert "all-claims" not in html
+
+
+def _linked_query(client, href: str) -> str:
+    """The query a page links to, as the query UI opens it (its first tab)."""
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    sent = parse_qs(urlsplit(unescape(href)).query)["query"][0]
+    ui = client.get(unescape(href)).data.decode()
+    config = json.loads(re.search(r'id="kg-tabs"[^>]*>(.*?)</script>', ui, re.S).group(1))
+    assert config["selected"] == "linked" and config["tabs"][0]["query"] == sent.strip()
+    return sent
+
+
+def _sparql_rows(client, text: str) -> list:
+    r = client.post("/sparql", data={"query": text},
+                    headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.data[:300]
+    return r.get_json()["results"]["bindings"]
 
 
 @settings(
