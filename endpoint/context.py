@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 from pyoxigraph import Store
 
+from endpoint.result_cache import ResultCache
 from graph.config import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class KGContext:
     prefixes: dict[str, str] = field(default_factory=dict)
     pool: QueryPool | None = None  # created in init_context
     pinned: object | None = None  # graph.store.PinnedBuild held for the process's lifetime
+    # finished responses by ETag (endpoint/result_cache.py); the site may keep pages here too
+    result_cache: ResultCache = field(default_factory=ResultCache.from_env)
     _named_graphs: list | None = None
 
     def named_graphs(self) -> list:

@@ -11,6 +11,13 @@ threads) is unsafe, while the fork server is a clean interpreter that has import
 worker module, so a respawn costs a fork, not an interpreter start.
 
 The pool is per app (per gunicorn worker process); its size bounds that process's concurrency.
+
+A result bigger than the worker's inline limit is streamed (`Streamed`): the caller gets it as
+soon as the worker announces it, and reads its chunks off the pipe while the worker is still
+serializing. The time limit covers the whole stream: a timer kills the worker at the deadline
+whatever the client is doing, and the stream then ends with `StreamCut`, which the WSGI server
+turns into a dropped connection (the status line, 200, is gone already; a cut chunked body is how
+every streaming SPARQL server reports a failure half-way).
 """
 
 from __future__ import annotations
@@ -19,19 +26,15 @@ import logging
 import multiprocessing
 import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
-import uuid
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import BinaryIO
 
 from endpoint import query_worker
-from endpoint.query_worker import Job, Outcome
+from endpoint.query_worker import DATA, END, Job, Outcome
 from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing, UnknownFormat
 
 log = logging.getLogger(__name__)
@@ -69,12 +72,10 @@ class _Worker:
 class QueryPool:
     """Up to `size` worker processes over the store at `store_dir`, each running one job at once."""
 
-    def __init__(self, store_dir: str, size: int, timeout: float, spool_dir: str | None = None):
+    def __init__(self, store_dir: str, size: int, timeout: float):
         self.store_dir = store_dir
         self.size = max(1, size)
         self.timeout = timeout
-        self.spool_dir = _spool_dir(spool_dir or tempfile.gettempdir())
-        weakref.finalize(self, shutil.rmtree, self.spool_dir, True)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._count = 0
@@ -87,7 +88,6 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
-        shutil.rmtree(self.spool_dir, ignore_errors=True)  # open results keep their descriptors
         while True:
             try:
                 self._idle.get_nowait().kill()
@@ -161,32 +161,103 @@ class QueryPool:
             self._idle.put(worker)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, job: Job) -> Result:
-        """Run a job to completion within the time limit; raise a KGError otherwise."""
-        spool_path = os.path.join(self.spool_dir, f"kg-result-{uuid.uuid4().hex}.part")
-        job = replace(job, spool_path=spool_path)
+    def run(self, job: Job) -> Result | Streamed:
+        """Run a job within the time limit: its whole result, or a stream of it once it is
+        known to be big; raise a KGError otherwise."""
+        job = replace(job, spool_path="")  # a worker streams big results, it never spools
         worker = self._acquire()  # waits at most `timeout`; starting a worker is not query time
+        deadline = time.monotonic() + self.timeout
         try:
             worker.conn.send(job)
             ready = worker.conn.poll(self.timeout)
             outcome: Outcome | None = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError) as e:
-            worker.kill()
-            self._forget()
-            _remove(spool_path)
+            self._discard(worker)
             raise QueryFailed(f"the query worker died while running the query ({e!r})") from e
         if outcome is None:
-            worker.kill()
-            self._forget()
-            _remove(spool_path)
+            self._discard(worker)
             raise QueryTimeout(
                 f"query stopped: it ran longer than the limit of {self.timeout:g} s "
                 "(KG_QUERY_TIMEOUT); simplify it or add a LIMIT"
             )
+        if outcome.streaming:
+            return Streamed(outcome.kind, outcome.media_type, self, worker, deadline)
         self._release(worker)
-        if outcome.status != "ok" or not outcome.spooled:
-            _remove(spool_path)  # a failed serialization may have left a partial file
-        return Result.from_outcome(outcome, spool_path)
+        return Result.from_outcome(outcome, "")
+
+    def _discard(self, worker: _Worker) -> None:
+        """Kill a worker that overran or broke, and free its slot."""
+        worker.kill()
+        self._forget()
+
+
+class StreamCut(Exception):  # noqa: N818 - named for what the client sees
+    """A streamed result ended early: the time limit, a failure half-way, or a dead worker.
+
+    Raised from the body iterator after the 200 is sent, so the server drops the connection and
+    the client sees an incomplete body rather than a complete-looking short one.
+    """
+
+
+class Streamed:
+    """A big result read off the worker's pipe while the worker is still producing it."""
+
+    size = None  # unknown until the end: sent chunked
+
+    def __init__(self, kind: str, media_type: str, pool: QueryPool, worker: _Worker,
+                 deadline: float):
+        self.kind, self.media_type = kind, media_type
+        self.body = None
+        self._pool, self._worker = pool, worker
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._overrun)
+        self._timer.daemon = True
+        self._timer.start()
+        self.cut_reason = ""
+
+    def chunks(self) -> Iterator[bytes]:
+        conn = self._worker.conn
+        while True:
+            try:
+                frame = conn.recv_bytes()
+            except (EOFError, OSError) as e:
+                self._end(released=False)
+                reason = self.cut_reason or f"the query worker died mid-stream ({e!r})"
+                raise StreamCut(reason) from e
+            tag, payload = frame[:1], frame[1:]
+            if tag == DATA:
+                yield payload
+                continue
+            if tag == END:
+                self._end(released=True)
+                return
+            self._end(released=True)  # FAIL: the worker is fine, the query failed half-way
+            raise StreamCut(f"query evaluation failed mid-stream: {payload.decode('utf-8')}")
+
+    def close(self) -> None:
+        """Called when the response is closed: a stream not read to its end (the client went
+        away, a HEAD) leaves the worker mid-result, so it is killed."""
+        self._end(released=False)
+
+    def _overrun(self) -> None:
+        self.cut_reason = (
+            f"query stopped mid-stream: it ran longer than the limit of {self._pool.timeout:g} s "
+            "(KG_QUERY_TIMEOUT)"
+        )
+        log.warning("%s", self.cut_reason)
+        self._end(released=False)
+
+    def _end(self, released: bool) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        self._timer.cancel()
+        if released:
+            self._pool._release(self._worker)
+        else:
+            self._pool._discard(self._worker)
 
 
 @dataclass
@@ -230,30 +301,6 @@ class Result:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
-
-
-SPOOL_PREFIX = "kg-spool-"
-
-
-def _spool_dir(parent: str) -> str:
-    """A spool directory for this process, named after its pid, once the spool directories of
-    processes that are gone (killed with results half-written) have been swept away."""
-    for entry in os.scandir(parent):
-        if entry.name.startswith(SPOOL_PREFIX) and entry.is_dir(follow_symlinks=False):
-            pid = entry.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(entry.path, ignore_errors=True)
-    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _remove(path: str) -> None:

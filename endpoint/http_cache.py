@@ -36,3 +36,22 @@ def cacheable(response: Response, etag: str, max_age: int) -> Response:
 
 def not_modified(etag: str, max_age: int) -> Response:
     return cacheable(Response(status=304), etag, max_age)
+
+
+def request_key(version: str, resource: str, request: Request) -> str | None:
+    """The ETag of a GET (or HEAD) of `resource`, computed from the raw request alone.
+
+    Hashes the dataset version, the method, the raw query string (the query, the dataset and
+    `format` parameters) and the raw Accept header: everything that selects the response, and
+    nothing that needs parsing. So If-None-Match is checked, and a result cache consulted, before
+    any work; two spellings of one request get two tags, which costs a cache a miss, never a wrong
+    answer. HEAD shares GET's tag (same representation). None for other methods: never cached.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return None
+    digest = hashlib.sha256(version.encode("utf-8"))
+    for part in (resource.encode("utf-8"), b"GET", request.query_string,
+                 request.headers.get("Accept", "").encode("latin-1", "replace")):
+        digest.update(b"\x00")
+        digest.update(part)
+    return digest.hexdigest()[:40]

@@ -1,10 +1,15 @@
 """The body of a query worker process: opens the store read-only and runs jobs off a pipe.
 
 Runs in a child process (see `endpoint.executor`), so it imports pyoxigraph only: no Flask, no
-app. A job is parsed, executed and serialized here in full before the parent hears back, so the
-parent knows the HTTP status before the first byte of the body leaves. Small results come back
-through the pipe; larger ones are spooled to a file the parent named and then streams, so no
-result is ever held whole in memory by either side.
+app. A job is parsed and executed here, and its result serialized by pyoxigraph's native
+serializer into a `_Stream`:
+
+- a result that ends within `job.inline_limit` bytes comes back whole in one `Outcome`, so the
+  parent knows the status (200 or an error) before the first byte of the body leaves;
+- a bigger one is announced by an `Outcome(streaming=True)` as soon as it passes the limit, then
+  sent on as tagged byte frames of `chunk_size` while pyoxigraph produces it (`DATA` + bytes …,
+  then `END`, or `FAIL` + message). Neither process ever holds the whole result, and the pipe's
+  back-pressure paces the serializer to the client's reading.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import BinaryIO
 
 from pyoxigraph import (
     NamedNode,
@@ -31,7 +37,7 @@ class Job:
     """One query to run. Formats are media types (pyoxigraph formats do not pickle)."""
 
     query: str
-    spool_path: str
+    spool_path: str  # where a result past inline_limit goes when run without a pipe
     results_media_type: str | None  # for SELECT / ASK; None when none is acceptable
     graph_media_type: str | None  # for CONSTRUCT / DESCRIBE
     base_iri: str | None = None
@@ -40,6 +46,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     inline_limit: int = 256 * 1024
+    chunk_size: int = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,41 +58,82 @@ class Outcome:
     kind: str = ""  # solutions | boolean | graph
     media_type: str = ""
     body: bytes | None = None  # the whole result when small
-    spooled: bool = False  # else the result is in job.spool_path
+    spooled: bool = False  # the result is in job.spool_path (no conn: a remote backend)
+    streaming: bool = False  # the result follows on the pipe as DATA frames, then END or FAIL
     size: int = 0
 
 
-class _Spool:
-    """A binary writer that keeps up to `limit` bytes in memory, then moves to a file."""
+# Frames of a streamed result (Connection.send_bytes): one tag byte, then the payload.
+DATA = b"d"
+END = b"e"
+FAIL = b"x"
 
-    def __init__(self, path: str, limit: int):
-        self.path, self.limit = path, limit
+
+class _Stream:
+    """A binary writer for pyoxigraph's serializers: keeps the first `inline_limit` bytes, then
+    either announces a streamed result and forwards the rest to `conn` in frames of `chunk_size`
+    (a worker process), or, without a `conn`, moves to the file at `spool_path` (a remote backend
+    run in the request's thread, see endpoint/remote_pool.py)."""
+
+    def __init__(self, conn: Connection | None, spool_path: str, inline_limit: int,
+                 chunk_size: int, header: Outcome):
+        self.conn, self.spool_path, self.header = conn, spool_path, header
+        self.limit, self.chunk_size = inline_limit, chunk_size
         self.buffer = bytearray()
-        self.file = None
+        self.streaming = False
+        self.file: BinaryIO | None = None
         self.size = 0
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
-        if self.file is None and len(self.buffer) + len(data) <= self.limit:
-            self.buffer += data
-            return len(data)
-        if self.file is None:
-            self.file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-            self.file.write(self.buffer)
-            self.buffer = bytearray()
-        return self.file.write(data)
+        self.buffer += data
+        if self.file is None and not self.streaming and len(self.buffer) > self.limit:
+            if self.conn is not None:
+                self.conn.send(self.header)
+                self.streaming = True
+            else:
+                self.file = open(self.spool_path, "wb")  # noqa: SIM115 - closed in close()
+        if len(self.buffer) >= self.chunk_size:
+            if self.streaming:
+                self._send(bytes(self.buffer))
+                self.buffer.clear()
+            elif self.file is not None:
+                self.file.write(self.buffer)
+                self.buffer.clear()
+        return len(data)
 
     def flush(self) -> None:
-        if self.file is not None:
-            self.file.flush()
+        """pyoxigraph flushes at the end of a result only: `finish` does the work."""
+
+    def finish(self) -> None:
+        """Write out what is buffered: the END frame when streaming, the spool file's tail."""
+        if self.streaming:
+            if self.buffer:
+                self._send(bytes(self.buffer))
+            self.conn.send_bytes(END)
+        elif self.file is not None:
+            self.file.write(self.buffer)
+        else:
+            return
+        self.buffer.clear()
 
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
 
+    def _send(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        for at in range(0, len(view), self.chunk_size):
+            self.conn.send_bytes(DATA + view[at:at + self.chunk_size])
 
-def run_job(store: Store, job: Job) -> Outcome:
-    """Parse, execute and serialize one job; every expected failure becomes an Outcome."""
+
+def run_job(store: Store, job: Job, conn: Connection | None = None) -> Outcome | None:
+    """Parse, execute and serialize one job; every expected failure becomes an Outcome.
+
+    With a `conn`, a result bigger than `job.inline_limit` is streamed to it (see the module
+    docstring) and None is returned: everything has been sent. Without one (a remote backend,
+    run in the request's thread), such a result is spooled to `job.spool_path`.
+    """
     kwargs: dict = {"base_iri": job.base_iri, "prefixes": job.prefixes or None}
     if job.default_graphs:
         kwargs["default_graph"] = [NamedNode(iri) for iri in job.default_graphs]
@@ -113,19 +161,25 @@ def run_job(store: Store, job: Job) -> Outcome:
             return Outcome("not_acceptable", kind=kind)
         fmt = RdfFormat.from_media_type(job.graph_media_type)
         media_type = job.graph_media_type
-    spool = _Spool(job.spool_path, job.inline_limit)
+    header = Outcome("ok", kind=kind, media_type=media_type, streaming=True)
+    stream = _Stream(conn, job.spool_path, job.inline_limit, job.chunk_size, header)
     try:
-        results.serialize(spool, fmt)
-    except (ValueError, RuntimeError) as e:
-        return Outcome("failed", message=str(e))
-    except OSError as e:
-        return Outcome("error", message=str(e))
+        results.serialize(stream, fmt)
+        stream.finish()
+    except (ValueError, RuntimeError, OSError) as e:
+        if stream.streaming:  # the status is gone already: end the stream as failed
+            conn.send_bytes(FAIL + str(e).encode("utf-8", "replace"))
+            return None
+        status = "error" if isinstance(e, OSError) else "failed"
+        return Outcome(status, message=str(e))
     finally:
-        spool.close()
-    if spool.file is None:
-        return Outcome("ok", kind=kind, media_type=media_type, body=bytes(spool.buffer),
-                       size=spool.size)
-    return Outcome("ok", kind=kind, media_type=media_type, spooled=True, size=spool.size)
+        stream.close()
+    if stream.streaming:
+        return None
+    if stream.file is not None:
+        return Outcome("ok", kind=kind, media_type=media_type, spooled=True, size=stream.size)
+    return Outcome("ok", kind=kind, media_type=media_type, body=bytes(stream.buffer),
+                   size=stream.size)
 
 
 def serve(conn: Connection, store_dir: str, owner: int | None = None) -> None:
@@ -144,7 +198,9 @@ def serve(conn: Connection, store_dir: str, owner: int | None = None) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(run_job(store, job))
+        outcome = run_job(store, job, conn)
+        if outcome is not None:
+            conn.send(outcome)
 
 
 def _exit_with(owner: int, every: float = 0.5) -> None:

@@ -1,10 +1,15 @@
 """The SPARQL 1.1 Protocol endpoint: GET and POST /sparql.
 
-The order of work is the point of this module: read the request (protocol.py), refuse what the
-policy forbids (guards.py), negotiate the format, answer 304 if the client holds the result,
-and only then run the query in a killable worker (executor.py). The worker finishes the whole
-result before we answer, so the status is known before the first byte of the body; the body is
-then streamed (from memory when small, from an unlinked spool file when not).
+The order of work is the point of this module, cheapest first:
+1. a GET's ETag is computed from the raw request (http_cache.request_key): a matching
+   If-None-Match is a 304, and a response held by the result cache (result_cache.py) is sent
+   again, both before the query is even parsed;
+2. read the request (protocol.py), refuse what the policy forbids (guards.py), negotiate;
+3. run the query in a killable worker (executor.py). A small result comes back whole, so its
+   status is known before the first byte of the body (and a GET's is cached); a big one is
+   streamed with a 200 as the worker serializes it, under the same time limit: a stream that
+   overruns is cut (the connection drops before the chunked body ends), as on any streaming
+   SPARQL server.
 
 A bare GET (no query) is the Service Description for RDF clients; a browser is sent (303) to the
 query UI of the site.
@@ -18,7 +23,7 @@ from werkzeug.routing import BuildError
 
 from endpoint import guards
 from endpoint.context import get_kg
-from endpoint.http_cache import cacheable, etag_for, is_fresh, not_modified
+from endpoint.http_cache import cacheable, etag_for, is_fresh, not_modified, request_key
 from endpoint.negotiation import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
@@ -29,6 +34,7 @@ from endpoint.negotiation import (
 from endpoint.protocol import read_request
 from endpoint.query_scan import QueryShape
 from endpoint.query_worker import Job
+from endpoint.result_cache import CachedResponse
 from endpoint.service_description import SD, describe_service
 from graph.errors import UnknownFormat
 from graph.metadata import dataset_iri
@@ -42,14 +48,19 @@ HTML = "text/html"
 def sparql() -> Response:
     kg = get_kg()
     settings = kg.settings
+    etag = request_key(kg.version, "sparql", request)  # None: not a GET, never cached
+    if etag is not None:
+        if not request.if_none_match.star_tag and is_fresh(request, etag):
+            return vary_accept(not_modified(etag, settings.cache_max_age))
+        hit = kg.result_cache.get(etag, kg.version) if kg.result_cache.enabled else None
+        if hit is not None:
+            response = Response(hit.body, status=hit.status, **_content_type(hit.content_type))
+            return _finish(response, etag)
     req = read_request(request, settings)
     if req.query is None:
         return _service_description()
     shape = guards.inspect(req.query, settings, kg.prefixes)
     results_type, graph_type = _negotiate(shape)
-    etag = etag_for(kg.version, "sparql", req, results_type, graph_type)
-    if is_fresh(request, etag):
-        return vary_accept(not_modified(etag, settings.cache_max_age))
     job = Job(
         query=req.query,
         spool_path="",
@@ -62,12 +73,21 @@ def sparql() -> Response:
         named_graphs=req.named_graphs,
     )
     result = kg.pool.run(job)
+    if result.body is not None:  # whole and successful: answer it, and keep it if it is small
+        if etag is not None and kg.result_cache.accepts(len(result.body)):
+            kg.result_cache.put(etag, kg.version, CachedResponse(result.body, result.media_type))
+        return _finish(Response(result.body, **_content_type(result.media_type)), etag)
     response = Response(result.chunks(), **_content_type(result.media_type))
     response.call_on_close(result.close)
-    response.headers["Content-Length"] = str(result.size)
+    if result.size is not None:  # a spooled result (remote backend); a streamed one is chunked
+        response.headers["Content-Length"] = str(result.size)
+    return _finish(response, etag)
+
+
+def _finish(response: Response, etag: str | None) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if request.method in ("GET", "HEAD"):
-        cacheable(response, etag, settings.cache_max_age)
+    if etag is not None:
+        cacheable(response, etag, get_kg().settings.cache_max_age)
     return vary_accept(response)
 
 

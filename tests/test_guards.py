@@ -5,12 +5,8 @@ on query length and request body."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,9 +15,10 @@ from pyoxigraph import Store
 from sparql_support import EVENT, HEAVY_QUERY, Listener, make_settings
 
 from endpoint import create_app
-from endpoint.executor import QueryPool
+from endpoint.executor import QueryPool, StreamCut, Streamed
 from endpoint.guards import inspect
 from endpoint.query_scan import scan
+from endpoint.query_worker import Job
 from graph.config import Settings
 from graph.errors import QueryRefused
 
@@ -289,26 +286,54 @@ def test_fuzzed_queries_never_reach_the_network_nor_fail_with_500(app, listener,
     assert listener.connections == 0, query
 
 
-# -- spool files ---------------------------------------------------------------------------------
+# -- streamed results: the time limit holds, and a slot is never lost ------------------------
+
+# 1000**3 rows: a stream that would run for many minutes
+ENDLESS = "SELECT * WHERE { " + " ".join(
+    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(1000))} }}" for i in range(3)) + " }"
+BIG = "SELECT * WHERE { " + " ".join(
+    f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(300))} }}" for i in range(2)) + " }"
+CSV = "text/csv; charset=utf-8"
 
 
-def test_spool_directories_of_dead_processes_are_swept(tmp_path, app):
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    stale = tmp_path / f"kg-spool-{gone.stdout.strip()}-abc"
-    stale.mkdir()
-    (stale / "kg-result-1.part").write_bytes(b"half a result")
-    pool = QueryPool(app.extensions["kg"].store_dir, size=1, timeout=5.0, spool_dir=str(tmp_path))
-    own = Path(pool.spool_dir)
-    assert not stale.exists()
-    assert own.is_dir() and own.name.startswith(f"kg-spool-{os.getpid()}-")
+def job(query: str) -> Job:
+    return Job(query=query, spool_path="", results_media_type=CSV, graph_media_type=None)
+
+
+@pytest.fixture
+def one_slot(app):
+    """A pool of a single query process, so a slot that leaks makes the next run fail."""
+    pool = QueryPool(app.extensions["kg"].store_dir, size=1, timeout=1.0)
+    yield pool
     pool.close()
-    assert not own.exists()
 
 
-def test_large_results_leave_no_spool_file(client, app):
-    values = " ".join(str(n) for n in range(200))
-    query = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
-    r = client.get("/sparql", query_string={"query": query})
-    assert r.status_code == 200 and len(r.data) > 256 * 1024
-    assert list(Path(app.extensions["kg"].pool.spool_dir).iterdir()) == []
+def test_a_stream_past_the_time_limit_is_cut_and_frees_its_slot(one_slot):
+    result = one_slot.run(job(ENDLESS))
+    assert isinstance(result, Streamed)
+    received = 0
+    with pytest.raises(StreamCut, match="KG_QUERY_TIMEOUT"):
+        for chunk in result.chunks():
+            received += len(chunk)
+    assert received > 0  # it did stream before the limit
+    again = one_slot.run(job(TRIVIAL))
+    assert again.body is not None and b"true" in again.body
+
+
+def test_a_stream_its_client_abandons_frees_its_slot(one_slot):
+    result = one_slot.run(job(BIG))
+    first = next(iter(result.chunks()))
+    assert first.startswith(b"v0,v1")
+    result.close()  # the client went away: the worker, mid-result, is killed
+    again = one_slot.run(job(TRIVIAL))
+    assert again.body is not None and b"true" in again.body
+
+
+def test_a_stream_read_to_its_end_is_whole_in_bounded_chunks(one_slot):
+    result = one_slot.run(job(BIG))
+    chunks = list(result.chunks())
+    assert max(len(c) for c in chunks) <= Job.chunk_size and len(chunks) > 1
+    rows = b"".join(chunks).decode().splitlines()
+    assert rows[0] == "v0,v1" and len(set(rows[1:])) == 300 * 300
+    again = one_slot.run(job(TRIVIAL))  # the same worker answers the next job
+    assert again.body is not None and b"true" in again.body

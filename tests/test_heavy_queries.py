@@ -4,7 +4,10 @@ While K clients send queries that would run for minutes (cartesian products, unb
 paths, a sort of a cartesian product, a huge streamed result), checks that:
 - a trivial query from another client is still answered, within a generous bound (the query time
   limit itself: it must not wait for a heavy query to be stopped);
-- every heavy query ends with a clear time-out error (503, naming the limit and its setting);
+- every heavy query ends with a clear time-out error (503, naming the limit and its setting),
+  except a huge result that is already streaming when the limit hits: the 200 is gone, so the
+  stream is cut (the connection drops before the chunked body ends: the client sees an
+  incomplete read, never a complete-looking short body);
 - no query process stays stuck: once the heavy queries are answered, the server's process tree
   burns no CPU, holds no zombie, and has no more processes than its pools allow;
 - memory stays bounded: the RSS of the whole server process tree stays below a generous cap;
@@ -40,6 +43,7 @@ HEAVY = {
     "sorted cartesian": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c LIMIT 1",
     "unbounded paths": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a {ANY}* ?b . ?b {ANY}* ?c }}",
 }
+STREAMED = {"cartesian rows"}  # rows from the first millisecond: streamed, then cut
 TRIVIAL = "ASK { ?s ?p ?o }"
 JSON = "application/sparql-results+json"
 
@@ -116,8 +120,12 @@ def test_heavy_queries_are_stopped_while_a_trivial_one_is_answered(server):
         assert seconds < TIMEOUT, f"a trivial query waited {seconds:.1f} s behind heavy ones"
     assert set(heavy_results) == set(HEAVY), "a heavy query never came back"
     for name, (status, body, seconds) in heavy_results.items():
-        assert status == 503, (name, status, body[:300], log)
-        assert b"KG_QUERY_TIMEOUT" in body and b"limit" in body, (name, body[:300])
+        if name in STREAMED:
+            assert status == 0 and b"IncompleteRead" in body, (name, status, body[:300], log)
+            assert "query stopped mid-stream" in log and "KG_QUERY_TIMEOUT" in log, log
+        else:
+            assert status == 503, (name, status, body[:300], log)
+            assert b"KG_QUERY_TIMEOUT" in body and b"limit" in body, (name, body[:300])
         assert seconds < TIMEOUT * 4, f"{name} was answered only after {seconds:.1f} s"
     assert peak_rss[0] < RSS_CAP_MIB, f"server tree RSS peaked at {peak_rss[0]:.0f} MiB"
 
