@@ -1,0 +1,187 @@
+"""The in-process result cache (endpoint/result_cache.py): bounded, versioned, thread-safe, and
+what /sparql does with it (a repeat never reaches the query processes; a new build never meets
+old bytes)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store
+from sparql_support import make_settings
+
+from endpoint import create_app
+from endpoint.result_cache import ENTRY_OVERHEAD, CachedResponse, ResultCache
+
+LABELS = "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
+JSON = "application/sparql-results+json"
+
+
+def body(n: int, fill: bytes = b"x") -> CachedResponse:
+    return CachedResponse(fill * n, "text/plain")
+
+
+# -- the cache itself ---------------------------------------------------------------------------
+
+
+def test_least_recently_used_entries_go_first_when_full():
+    entry = 1000
+    cache = ResultCache(max_bytes=3 * (entry + ENTRY_OVERHEAD), max_entry_bytes=10_000)
+    for key in "abc":
+        assert cache.put(key, "v1", body(entry, key.encode()))
+    assert cache.get("a", "v1") is not None  # a is now the most recent: b goes first
+    cache.put("d", "v1", body(entry))
+    assert cache.get("b", "v1") is None
+    assert [cache.get(k, "v1").body[:1] for k in "acd"] == [b"a", b"c", b"x"]
+    assert cache.size_bytes <= cache.max_bytes and len(cache) == 3
+
+
+def test_an_entry_over_the_per_entry_cap_is_not_kept():
+    cache = ResultCache(max_bytes=1 << 20, max_entry_bytes=4096)
+    assert not cache.accepts(4096)
+    assert not cache.put("big", "v1", body(4096))
+    assert cache.get("big", "v1") is None and cache.size_bytes == 0
+    assert cache.accepts(4096 - ENTRY_OVERHEAD) and cache.put("ok", "v1", body(100))
+
+
+def test_an_entry_of_another_version_is_never_served():
+    cache = ResultCache()
+    cache.put("k", "build-1", body(10, b"1"))
+    assert cache.get("k", "build-2") is None
+    cache.put("k", "build-2", body(10, b"2"))  # replaces, and its size is counted once
+    assert cache.get("k", "build-2").body == b"2" * 10 and cache.get("k", "build-1") is None
+    assert cache.size_bytes == body(10).cost
+
+
+def test_zero_bytes_turns_it_off_and_sizes_come_from_the_environment():
+    off = ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "0"})
+    assert not off.enabled and not off.put("k", "v", body(1)) and off.get("k", "v") is None
+    sized = ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "5000",
+                                  "KG_RESULT_CACHE_ENTRY_BYTES": "2000"})
+    assert (sized.max_bytes, sized.max_entry_bytes) == (5000, 2000)
+    with pytest.raises(ValueError, match="KG_RESULT_CACHE_BYTES='lots'"):
+        ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "lots"})
+
+
+def test_threads_putting_and_getting_keep_the_byte_count_exact():
+    cache = ResultCache(max_bytes=20 * (100 + ENTRY_OVERHEAD), max_entry_bytes=10_000)
+
+    def work(t: int) -> None:
+        for i in range(2000):
+            key = f"{(t * 7 + i) % 60}"
+            cache.put(key, "v", body(100 + (i % 3), key.encode()[:1]))
+            got = cache.get(key, "v")
+            assert got is None or got.body[:1] == key.encode()[:1]
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with cache._lock:
+        counted = sum(entry.cost for _, entry in cache._entries.values())
+    assert counted == cache.size_bytes <= cache.max_bytes
+
+
+# -- /sparql with it ----------------------------------------------------------------------------
+
+
+class CountingPool:
+    """Wraps the app's real query pool and counts the jobs that reach it."""
+
+    def __init__(self, pool):
+        self.pool, self.jobs = pool, 0
+
+    def run(self, job):
+        self.jobs += 1
+        return self.pool.run(job)
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+
+@pytest.fixture
+def counted(app):
+    kg = app.extensions["kg"]
+    kg.result_cache.clear()
+    real, kg.pool = kg.pool, CountingPool(kg.pool)
+    yield kg.pool
+    kg.pool = real
+
+
+def test_a_repeated_get_is_answered_from_the_cache_with_the_same_headers(app, counted):
+    client = app.test_client()
+    query = {"query": LABELS}
+    first = client.get("/sparql", query_string=query, headers={"Accept": JSON})
+    second = client.get("/sparql", query_string=query, headers={"Accept": JSON})
+    assert first.status_code == second.status_code == 200
+    assert counted.jobs == 1
+    assert second.data == first.data and json.loads(second.data)["results"]["bindings"]
+    assert dict(second.headers) == dict(first.headers)
+    other = client.get("/sparql", query_string=query, headers={"Accept": "text/csv"})
+    assert counted.jobs == 2 and other.mimetype == "text/csv"  # another Accept: another entry
+
+
+def test_a_304_is_answered_before_the_query_is_read(app, counted, monkeypatch):
+    client = app.test_client()
+    query = {"query": LABELS}
+    etag = client.get("/sparql", query_string=query).headers["ETag"]
+    app.extensions["kg"].result_cache.clear()
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the query was scanned for a 304")
+
+    monkeypatch.setattr("endpoint.guards.inspect", no_scan)
+    again = client.get("/sparql", query_string=query, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    assert counted.jobs == 1 and "Accept" in again.headers["Vary"]
+
+
+def test_the_etag_follows_accept_and_method_and_post_is_never_cached(app, counted):
+    client = app.test_client()
+    query = {"query": LABELS}
+    tags = {client.get("/sparql", query_string=query, headers={"Accept": accept}).headers["ETag"]
+            for accept in (JSON, "text/csv", "application/json")}
+    assert len(tags) == 3
+    head = client.head("/sparql", query_string=query, headers={"Accept": JSON})
+    assert head.headers["ETag"] in tags and counted.jobs == 3  # HEAD: GET's tag and entry
+    for _ in range(2):
+        posted = client.post("/sparql", data=query, headers={"Accept": JSON})
+        assert posted.status_code == 200 and "ETag" not in posted.headers
+    assert counted.jobs == 5
+
+
+def test_errors_are_not_cached(app, counted):
+    client = app.test_client()
+    broken = {"query": "SELECT * WHERE { ?s ?p }"}
+    assert [client.get("/sparql", query_string=broken).status_code for _ in range(2)] == [400, 400]
+    assert len(app.extensions["kg"].result_cache) == 0
+
+
+def test_a_new_build_gets_new_etags_and_never_old_bytes(tmp_path):
+    old = make_settings(tmp_path / "old")
+    new = make_settings(tmp_path / "new")
+    info = new.store_path / "build.json"
+    info.write_text(json.dumps({"version": "test-version-2"}), encoding="utf-8")
+    store = Store(str(new.store_path / "oxigraph"))  # the new build has one triple more
+    store.add(Quad(NamedNode("urn:x:s"), NamedNode("urn:x:p"), Literal("new")))
+    store.flush()
+    del store
+    apps = [create_app(old), create_app(new)]
+    try:
+        # one cache across both, as if it outlived the swap: the version keeps them apart
+        shared = apps[0].extensions["kg"].result_cache
+        apps[1].extensions["kg"].result_cache = shared
+        query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+        first = apps[0].test_client().get("/sparql", query_string=query)
+        second = apps[1].test_client().get("/sparql", query_string=query,
+                                           headers={"If-None-Match": first.headers["ETag"]})
+        assert second.status_code == 200
+        assert second.headers["ETag"] != first.headers["ETag"]
+        assert len(shared) == 2 and second.data != first.data
+        count = json.loads(second.data)["results"]["bindings"][0]["n"]["value"]
+        assert int(count) == int(json.loads(first.data)["results"]["bindings"][0]["n"]["value"]) + 1
+    finally:
+        for app in apps:
+            app.extensions["kg"].pool.close()
