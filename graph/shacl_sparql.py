@@ -367,11 +367,13 @@ def _checks_of(shape: Shape, targets: str, closure) -> Iterator[Check]:
     for prop in shape.properties:
         for name, arg in prop.constraints:
             fresh = _Fresh()
+            if (name, arg) in (("uniqueLang", False), ("minCount", 0)):
+                continue  # constrains nothing
             if name in _VALUE_COMPONENTS and name != "hasValue":
                 cond = _value_violation(name, arg, "?value", closure, fresh)
                 body = f"{targets} ?this {prop.path} ?value . FILTER({cond})"
                 sparql = f"SELECT DISTINCT ?this ?value WHERE {{ {body} }}"
-            elif name == "uniqueLang" and arg:
+            elif name == "uniqueLang":
                 body = (f"{targets} ?this {prop.path} ?a . ?this {prop.path} ?b . FILTER("
                         '!sameTerm(?a, ?b) && LANG(?a) != "" && LANG(?a) = LANG(?b)) '
                         "BIND(LANG(?a) AS ?lang)")
@@ -380,8 +382,6 @@ def _checks_of(shape: Shape, targets: str, closure) -> Iterator[Check]:
                 cond = _path_violation(name, arg, "?this", prop.path, closure, fresh)
                 sparql = f"SELECT ?this WHERE {{ {targets} FILTER({cond}) }}"
             yield Check(sparql, prop, name, prop.path, reports_value="?value" in sparql)
-        if prop.properties:  # _read forbids it; kept explicit for the reader
-            raise AssertionError(prop.node)
 
 
 def subclass_closure(store: Store):
@@ -404,6 +404,8 @@ def compile_checks(shapes: list[Shape], store: Store) -> list[Check]:
     checks: list[Check] = []
     for shape in shapes:
         classes = sorted({c for t in shape.targets for c in closure(t)}, key=str)
+        if shape.path is not None:  # a property shape with its own targets
+            shape = Shape(shape.node, None, (), properties=(shape,), targets=shape.targets)
         checks.extend(_checks_of(shape, _targets(classes), closure))
     return checks
 

@@ -125,6 +125,7 @@ OA = "http://www.w3.org/ns/oa#"
 SCHEMA = "https://schema.org/"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 LAT = "http://www.w3.org/2003/01/geo/wgs84_pos#lat"
+SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 CLAIM = NamedNode(ID + "claim/caliber-2026-killed")
 PLACE = NamedNode(ID + "place/khojaly")
 EVENT = NamedNode(ID + "event/commemoration-2026")
@@ -188,9 +189,21 @@ TARGETED = {
     "minCount-nested": lambda d: _replace(_quote(d), OA + "exact", None)(d),
     "or-of-properties": _replace(CLAIM, SCHEMA + "value", None),
     "or-of-datatypes": _replace(SOURCE, "http://purl.org/dc/terms/date", Literal("26 Feb 2026")),
-    "targetClass-subclass": lambda d: _mutate(d, CLAIM, RDF_TYPE.value, None,
-                                              NamedNode(KGO + "DateClaim")),
+    "targetClass-second-class": lambda d: _mutate(d, CLAIM, RDF_TYPE.value, None,
+                                                  NamedNode(KGO + "DateClaim")),
+    "targetClass-subclass": lambda d: _subclass(d, PLACE, NamedNode(KGO + "Commemoration")),
+    "class-subclass": lambda d: _replace(CLAIM, KGO + "statedIn", PLACE)(
+        _subclass(d, PLACE, NamedNode(KGO + "SourceDocument"))),
 }
+
+
+def _subclass(data, thing, cls):
+    """Type a thing with a new subclass of cls (declared in the thing's own file)."""
+    sub = NamedNode(ID + "test/SubClass")
+    data = _mutate(data, thing, RDF_TYPE.value, None, sub)
+    home = next(f for f, quads in data.items() if any(q.subject == thing for q in quads))
+    data[home] = [*data[home], Quad(sub, NamedNode(SUBCLASS), cls, NamedNode(home.graph))]
+    return data
 
 
 @pytest.mark.parametrize("component", sorted(TARGETED))
@@ -280,3 +293,14 @@ def test_use_pyshacl_follows_the_setting():
     assert use_pyshacl(10, small) and not use_pyshacl(11, small)
     assert use_pyshacl(120_000, Settings()), "the 100k benchmark goes through pySHACL by default"
     assert not use_pyshacl(1_000_000, Settings())
+
+
+def test_a_property_shape_with_its_own_target_checks_its_path():
+    quads = _shapes_text("ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; "
+                         'sh:minCount 1 ; sh:message "needs ex:p" .')
+    shapes = shacl_sparql.read_shapes(quads, source="shapes.ttl")
+    store = Store()
+    store.extend(_shapes_text("ex:a a ex:C ; ex:p 1 . ex:b a ex:C ."))
+    found = list(shacl_sparql.run_checks(store, shacl_sparql.compile_checks(shapes, store)))
+    assert [(v.focus.value, v.path.value, v.message) for v in found] == [
+        ("http://example.org/b", "http://example.org/p", "needs ex:p")]
