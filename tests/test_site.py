@@ -346,3 +346,105 @@ def test_page_queries_say_what_they_are_for(path):
 
     query = load_query(f"pages/{path.stem}")
     assert query.title and query.description
+
+
+# -- listing pages, a page at a time --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_pages(built_settings):
+    """The real build served with pages of 3 rows, so every listing has several pages."""
+    from endpoint import create_app
+
+    app = create_app(built_settings.replace(page_size=3))
+    yield app.test_client()
+    app.extensions["kg"].pool.close()
+
+
+def _all_pages(client, path: str, pattern: str) -> list[set[str]]:
+    """Follow the `next` links of a listing from its first page; the links matching `pattern`
+    on each page."""
+    pages, url = [], path
+    while url:
+        html = client.get(url).data.decode()
+        body = html.split("<main", 1)[1]
+        pages.append(set(re.findall(pattern, re.sub(r"<p class=\"pager\">.*?</p>", "", body, flags=re.S))))
+        nxt = re.search(r'<a rel="next" href="([^"]+)"', body)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+        assert len(pages) < 50, "the next links do not end"
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "prefix"),
+    [
+        ("/sources", "SELECT ?s WHERE {{ ?s a <{base}ontology#SourceDocument> }}", "/page/source/"),
+        ("/places", "SELECT ?s WHERE {{ ?s <http://www.w3.org/2003/01/geo/wgs84_pos#lat> ?x }}",
+         "/page/"),
+    ],
+)
+def test_listing_pages_partition_the_list(small_pages, store, base, path, query, prefix):
+    """Pages of 3: each full but the last, none shared, together every item, in a stable order."""
+    expected = {
+        r["s"].value[len(base) + 3:] for r in select(store, query.format(base=base))
+    }
+    pattern = re.escape(prefix) + r"[\w./-]+"
+    pages = _all_pages(small_pages, path, pattern)
+    found = [{p.removeprefix("/page/") for p in page} for page in pages]
+    assert len(found) > 1
+    assert all(len(p) == 3 for p in found[:-1]) and 1 <= len(found[-1]) <= 3
+    assert sum(len(p) for p in found) == len(set().union(*found)) == len(expected)
+    assert set().union(*found) == expected
+    assert _all_pages(small_pages, path, pattern) == pages  # the same pages when asked again
+
+
+def test_a_page_past_the_end_is_404_and_page_two_links_back(small_pages):
+    assert small_pages.get("/sources?page=999").status_code == 404
+    second = small_pages.get("/sources?page=2").data.decode()
+    assert 'rel="prev" href="/sources"' in second
+
+
+def test_sources_compared_pages_hold_every_claim_once(small_pages, store, base):
+    claims = {
+        r["c"].value.rsplit("/", 1)[1]
+        for r in select(store, f"SELECT ?c WHERE {{ ?c a <{base}ontology#FigureClaim> }}")
+    }
+    pages = _all_pages(small_pages, "/sources-compared", r'class="num"><a href="/page/claim/([^"]+)"')
+    assert all(len(p) == 3 for p in pages[:-1])
+    assert sum(len(p) for p in pages) == len(claims)
+    assert set().union(*pages) == claims
+
+
+def test_home_shows_a_first_page_with_links_to_the_rest(small_pages, client, store, base):
+    html = small_pages.get("/").data.decode()
+    assert 'href="/sources?page=2"' in html
+    assert 'href="/places"' in html and 'href="/timeline"' in html
+    # the counts come from the build's VoID description, not from the page shown
+    n = select(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{base}ontology#SourceDocument> }}")
+    assert f"<strong>{n[0]['n'].value}</strong> source documents" in html
+    # the real site fits on one page: no "more" links there
+    full = client.get("/").data.decode()
+    assert "/sources?page=2" not in full and 'href="/places"' not in full
+
+
+def test_timeline_page_lists_its_dated_things(small_pages):
+    html = small_pages.get("/timeline").data.decode()
+    assert len(re.findall(r"<tr><td>\d{4}", html)) == 3
+    assert 'class="picture timeline"' in html
+
+
+def test_window_reads_only_as_far_as_its_page():
+    from endpoint.site_data import window
+
+    read = []
+
+    def rows():
+        for k in "aabcdde":
+            read.append(k)
+            yield k
+
+    picked, page = window(rows(), lambda r: r, 2, 2)
+    assert picked == ["c", "d", "d"] and page.has_next and page.previous == 1
+    assert read == list("aabcdde")  # stopped at "e", the first key of page 3
+    picked, page = window(iter("aab"), lambda r: r, 1, 2)
+    assert picked == list("aab") and not page.has_next and page.previous is None and page.next is None
