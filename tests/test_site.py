@@ -368,7 +368,8 @@ def _all_pages(client, path: str, pattern: str) -> list[set[str]]:
     while url:
         html = client.get(url).data.decode()
         body = html.split("<main", 1)[1]
-        pages.append(set(re.findall(pattern, re.sub(r"<p class=\"pager\">.*?</p>", "", body, flags=re.S))))
+        listing = re.sub(r'<p class="pager">.*?</p>', "", body, flags=re.S)
+        pages.append(set(re.findall(pattern, listing)))
         nxt = re.search(r'<a rel="next" href="([^"]+)"', body)
         url = nxt.group(1).replace("&amp;", "&") if nxt else None
         assert len(pages) < 50, "the next links do not end"
@@ -409,7 +410,8 @@ def test_sources_compared_pages_hold_every_claim_once(small_pages, store, base):
         r["c"].value.rsplit("/", 1)[1]
         for r in select(store, f"SELECT ?c WHERE {{ ?c a <{base}ontology#FigureClaim> }}")
     }
-    pages = _all_pages(small_pages, "/sources-compared", r'class="num"><a href="/page/claim/([^"]+)"')
+    figure = r'class="num"><a href="/page/claim/([^"]+)"'
+    pages = _all_pages(small_pages, "/sources-compared", figure)
     assert all(len(p) == 3 for p in pages[:-1])
     assert sum(len(p) for p in pages) == len(claims)
     assert set().union(*pages) == claims
@@ -447,4 +449,5 @@ def test_window_reads_only_as_far_as_its_page():
     assert picked == ["c", "d", "d"] and page.has_next and page.previous == 1
     assert read == list("aabcdde")  # stopped at "e", the first key of page 3
     picked, page = window(iter("aab"), lambda r: r, 1, 2)
-    assert picked == list("aab") and not page.has_next and page.previous is None and page.next is None
+    assert picked == list("aab") and not page.has_next
+    assert page.previous is None and page.next is None
