@@ -16,7 +16,7 @@ import json
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
-from endpoint import describe
+from endpoint import describe, site_cache
 from endpoint.context import get_kg
 from endpoint.entity_model import CLAIMS_COUNT_CAP, PageBuilder
 from endpoint.negotiation import best_format, vary_accept
@@ -24,6 +24,7 @@ from endpoint.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
 
 bp = Blueprint("entities", __name__)
+site_cache.install(bp)
 
 #: extension -> format of a data document (pyoxigraph knows the media types).
 DATA_FORMATS: dict[str, RdfFormat] = {

@@ -25,7 +25,7 @@ from flask import (
 )
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
-from endpoint import pictures
+from endpoint import pictures, site_cache
 from endpoint.context import get_kg
 from endpoint.entities import DATA_FORMATS, render_entity
 from endpoint.negotiation import best_format, vary_accept
@@ -38,6 +38,7 @@ from graph.queries import examples
 from graph.store import DUMPS_DIR, dumps_dir
 
 bp = Blueprint("site", __name__)
+site_cache.install(bp, skip=("site.dump",))
 
 HTML = "text/html"
 RDF_OFFERED = (HTML, *DATA_FORMATS.values())

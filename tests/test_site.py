@@ -451,3 +451,37 @@ def test_window_reads_only_as_far_as_its_page():
     picked, page = window(iter("aab"), lambda r: r, 1, 2)
     assert picked == list("aab") and not page.has_next
     assert page.previous is None and page.next is None
+
+
+# -- HTTP caching of pages ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/sources-compared", "/page/event/khojaly-massacre",
+                                  "/pictures/map.svg", "/data/event/khojaly-massacre.ttl"])
+def test_pages_carry_a_strong_etag_and_revalidate_with_304(client, path):
+    first = client.get(path)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert not etag.startswith("W/")
+    assert "public" in first.headers["Cache-Control"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    repeat = client.get(path)  # from the result cache: the same bytes and tag
+    assert repeat.data == first.data and repeat.headers["ETag"] == etag
+    assert repeat.content_type == first.content_type
+
+
+def test_what_selects_a_page_changes_its_etag(client):
+    tags = {
+        client.get(path, headers=headers).headers["ETag"]
+        for path, headers in [
+            ("/page/event/khojaly-massacre", {}),
+            ("/page/event/khojaly-massacre?incoming=50", {}),
+            ("/page/event/khojaly-massacre", {"Accept-Language": "az"}),
+            ("/sources-compared", {}),
+        ]
+    }
+    assert len(tags) == 4
+    missing = client.get("/page/event/no-such-event")
+    assert missing.status_code == 404 and "ETag" not in missing.headers
+    assert "Accept-Language" in client.get("/").headers["Vary"]
