@@ -71,7 +71,15 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
         pinned=pinned,
     )
     app.extensions["kg"] = ctx
+    _install_fast_path(app, ctx)
     return ctx
+
+
+def _install_fast_path(app: Flask, ctx: KGContext) -> None:
+    """Cached repeats of GET /sparql are answered in front of Flask (endpoint/fast_path.py)."""
+    from endpoint.fast_path import FastPath
+
+    app.wsgi_app = FastPath(app.wsgi_app, ctx)  # type: ignore[method-assign]
 
 
 def _init_remote(app: Flask, settings: Settings) -> KGContext:
@@ -90,6 +98,7 @@ def _init_remote(app: Flask, settings: Settings) -> KGContext:
         pool=RemotePool(store),
     )
     app.extensions["kg"] = ctx
+    _install_fast_path(app, ctx)
     return ctx
 
 

@@ -49,9 +49,14 @@ def request_key(version: str, resource: str, request: Request) -> str | None:
     """
     if request.method not in ("GET", "HEAD"):
         return None
+    return key_for(version, resource, request.query_string, request.headers.get("Accept", ""))
+
+
+def key_for(version: str, resource: str, query_string: bytes, accept: str) -> str:
+    """`request_key` from the raw pieces (also used on the WSGI environ by the fast path)."""
     digest = hashlib.sha256(version.encode("utf-8"))
-    for part in (resource.encode("utf-8"), b"GET", request.query_string,
-                 request.headers.get("Accept", "").encode("latin-1", "replace")):
+    for part in (resource.encode("utf-8"), b"GET", query_string,
+                 accept.encode("latin-1", "replace")):
         digest.update(b"\x00")
         digest.update(part)
     return digest.hexdigest()[:40]

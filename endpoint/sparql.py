@@ -1,9 +1,10 @@
 """The SPARQL 1.1 Protocol endpoint: GET and POST /sparql.
 
 The order of work is the point of this module, cheapest first:
-1. a GET's ETag is computed from the raw request (http_cache.request_key): a matching
-   If-None-Match is a 304, and a response held by the result cache (result_cache.py) is sent
-   again, both before the query is even parsed;
+1. a repeated GET held by the result cache never gets here: endpoint/fast_path.py answers it
+   (200, or 304 on a matching If-None-Match) in front of Flask. Otherwise the ETag is computed
+   from the raw request (http_cache.request_key) and a matching If-None-Match is a 304 before
+   the query is even parsed;
 2. read the request (protocol.py), refuse what the policy forbids (guards.py), negotiate;
 3. run the query in a killable worker (executor.py). A small result comes back whole, so its
    status is known before the first byte of the body (and a GET's is cached); a big one is
@@ -34,7 +35,6 @@ from endpoint.negotiation import (
 from endpoint.protocol import read_request
 from endpoint.query_scan import QueryShape
 from endpoint.query_worker import Job
-from endpoint.result_cache import CachedResponse
 from endpoint.service_description import SD, describe_service
 from graph.errors import UnknownFormat
 from graph.metadata import dataset_iri
@@ -52,10 +52,6 @@ def sparql() -> Response:
     if etag is not None:
         if not request.if_none_match.star_tag and is_fresh(request, etag):
             return vary_accept(not_modified(etag, settings.cache_max_age))
-        hit = kg.result_cache.get(etag, kg.version) if kg.result_cache.enabled else None
-        if hit is not None:
-            response = Response(hit.body, status=hit.status, **_content_type(hit.content_type))
-            return _finish(response, etag)
     req = read_request(request, settings)
     if req.query is None:
         return _service_description()
@@ -73,10 +69,10 @@ def sparql() -> Response:
         named_graphs=req.named_graphs,
     )
     result = kg.pool.run(job)
-    if result.body is not None:  # whole and successful: answer it, and keep it if it is small
-        if etag is not None and kg.result_cache.accepts(len(result.body)):
-            kg.result_cache.put(etag, kg.version, CachedResponse(result.body, result.media_type))
-        return _finish(Response(result.body, **_content_type(result.media_type)), etag)
+    if result.body is not None:  # whole and successful (endpoint/fast_path.py may keep it)
+        response = Response(result.body, **_content_type(result.media_type))
+        response.headers["Content-Length"] = str(len(result.body))
+        return _finish(response, etag)
     response = Response(result.chunks(), **_content_type(result.media_type))
     response.call_on_close(result.close)
     if result.size is not None:  # a spooled result (remote backend); a streamed one is chunked

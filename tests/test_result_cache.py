@@ -185,3 +185,36 @@ def test_a_new_build_gets_new_etags_and_never_old_bytes(tmp_path):
     finally:
         for app in apps:
             app.extensions["kg"].pool.close()
+
+
+def test_a_cached_repeat_revalidates_to_a_bodiless_304_and_head_has_no_body(app, counted):
+    client = app.test_client()
+    query = {"query": LABELS}
+    first = client.get("/sparql", query_string=query, headers={"Accept": JSON})
+    etag = first.headers["ETag"]
+    again = client.get("/sparql", query_string=query,
+                       headers={"Accept": JSON, "If-None-Match": f'"other", {etag}'})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag and again.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Type" not in again.headers and "Accept" in again.headers["Vary"]
+    star = client.get("/sparql", query_string=query,
+                      headers={"Accept": JSON, "If-None-Match": "*"})
+    assert star.status_code == 200 and star.data == first.data
+    head = client.head("/sparql", query_string=query, headers={"Accept": JSON})
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == first.headers["Content-Length"]
+    assert counted.jobs == 1
+
+
+def test_only_what_fits_is_kept(app, counted):
+    kg = app.extensions["kg"]
+    small = ResultCache(max_bytes=1 << 20, max_entry_bytes=ENTRY_OVERHEAD + 64)
+    real, kg.result_cache = kg.result_cache, small
+    try:
+        client = app.test_client()
+        for _ in range(2):
+            r = client.get("/sparql", query_string={"query": LABELS}, headers={"Accept": JSON})
+            assert r.status_code == 200 and len(r.data) > 64
+        assert counted.jobs == 2 and len(small) == 0
+    finally:
+        kg.result_cache = real
