@@ -83,6 +83,16 @@ def _problem(text: str, value: str | None, severity, **where) -> Problem:
     return Problem(text, check=check, **where)
 
 
+def _shown_value(value) -> str | None:
+    """A value as a message shows it; a blank node's label is internal (it changes when the
+    store loads the data), so it is shown as []."""
+    if value is None:
+        return None
+    if isinstance(value, rdflib.BNode | BlankNode):
+        return "[]"
+    return str(value) if isinstance(value, rdflib.term.Node) else value.value
+
+
 def _sort(report: Report) -> Report:
     report.problems.sort(key=lambda p: (p.file or "", p.focus or "", p.path or ""))
     return report
@@ -127,7 +137,7 @@ def validate(parsed: Parsed, settings: Settings) -> Report:
         value = results.value(result, SH.value)
         problem = _problem(
             str(message) if message is not None else "does not conform",
-            str(value) if value is not None else None,
+            _shown_value(value),
             severity,
             file=files.get(str(anchor)),
             focus=shown,
@@ -207,7 +217,7 @@ def validate_store(store: Store, parsed: Parsed, settings: Settings) -> Report:
             continue  # described only outside the input files (e.g. generated metadata)
         problem = _problem(
             v.message if v.message is not None else _generic_message(v),
-            v.value.value if v.value is not None else None,
+            _shown_value(v.value),
             v.severity,
             file=files[anchor],
             focus=shown,
