@@ -33,6 +33,7 @@ from endpoint.site_data import Page, SiteData
 from endpoint.terms import Linker
 from graph import ontology_docs
 from graph.errors import StoreMissing
+from graph.export import DUMP_FORMATS, dump_name, ensure_dump
 from graph.namespaces import all_prefixes, graph_iri
 from graph.queries import examples
 from graph.store import DUMPS_DIR, dumps_dir
@@ -278,7 +279,12 @@ def _graph_response(graphs: list[NamedNode], fmt: RdfFormat) -> Response:
 
 @bp.get("/dumps/<path:filename>")
 def dump(filename: str) -> Response:
-    return send_from_directory(_dumps_folder(), filename)
+    """A dump of the served build; one the build did not write is made now, once."""
+    folder = _dumps_folder()
+    fmt = next((f for f in DUMP_FORMATS if dump_name(f) == filename), None)
+    if fmt is not None:
+        ensure_dump(folder.parent, fmt, get_kg().settings.base_iri)
+    return send_from_directory(folder, filename)
 
 
 def _dumps_folder():
@@ -297,17 +303,8 @@ def _dump_files() -> list[dict[str, object]]:
     if not folder.is_dir():
         return []
     files = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            fmt = _format_of(path.suffix.lstrip("."))
-            files.append(
-                {"name": path.name, "size": path.stat().st_size, "format": fmt.name if fmt else ""}
-            )
+    for fmt in DUMP_FORMATS:  # every format: one the build did not write is made on request
+        path = folder / dump_name(fmt)
+        size = path.stat().st_size if path.is_file() else None
+        files.append({"name": path.name, "size": size, "format": fmt.name})
     return files
-
-
-def _format_of(ext: str) -> RdfFormat | None:
-    try:
-        return RdfFormat.from_extension(ext)
-    except ValueError:
-        return None

@@ -27,16 +27,17 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import RdfFormat, Store, serialize
+from pyoxigraph import RdfFormat, Store, parse, serialize
 
 from graph import export, integrity, metadata
 from graph import validate as shacl
 from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
-from graph.load import Parsed, stage
+from graph.load import Parsed, parsing_pool, stage
 from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
 from graph.validate import Report
 
@@ -125,7 +126,9 @@ class _Loader:
 
     def _run(self, store: Store) -> None:
         try:
-            store.bulk_load(path=f"/dev/fd/{self._read_fd}", format=RdfFormat.N_QUADS)
+            # bulk_extend, not bulk_load: Store.bulk_load gives blank nodes fresh random labels,
+            # which would make the store's order, and so every dump, differ between builds
+            store.bulk_extend(parse(path=f"/dev/fd/{self._read_fd}", format=RdfFormat.N_QUADS))
         except BaseException as err:  # noqa: BLE001 - re-raised in the building thread by finish()
             self.error = err
         finally:
@@ -142,20 +145,22 @@ class _Loader:
             raise self.error
 
 
-def _parse_and_load(store: Store, nq: Path, settings: Settings, on_step: Step) -> Parsed:
+def _parse_and_load(
+    store: Store, nq: Path, settings: Settings, on_step: Step, pool: Pool | None = None
+) -> Parsed:
     """Parse every file into `nq` and, in parallel where the OS allows, into the store."""
     on_step("parsing")
     keep = _keep_data(settings)
     if not Path("/dev/fd").is_dir():  # no pipes by path: stage first, then load the file
         with nq.open("wb") as out:
-            parsed = stage(settings, out, keep)
+            parsed = stage(settings, out, keep, pool)
         on_step("loading the store")
-        store.bulk_load(path=str(nq), format=RdfFormat.N_QUADS)
+        store.bulk_extend(parse(path=str(nq), format=RdfFormat.N_QUADS))
         return parsed
     loader = _Loader(store)
     try:
         with nq.open("wb") as out:
-            parsed = stage(settings, _Tee(out, loader.pipe), keep)
+            parsed = stage(settings, _Tee(out, loader.pipe), keep, pool)
     finally:
         on_step("loading the store")  # what is left of the load once parsing is done
         loader.finish()
@@ -177,14 +182,14 @@ def check_inputs(settings: Settings, on_step: Step = _quiet) -> tuple[Parsed, Re
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
         on_step("parsing")
         nq = Path(tmp) / "input.nq"
-        with nq.open("wb") as out:
-            parsed = stage(settings, out, keep)
+        with parsing_pool(settings) as pool, nq.open("wb") as out:
+            parsed = stage(settings, out, keep, pool)
         if parsed.in_memory:
             return parsed, _in_memory_check(parsed, settings, on_step)
         on_step("loading the store")
         store = Store(str(Path(tmp) / STORE_DIR))
         try:
-            store.bulk_load(path=str(nq), format=RdfFormat.N_QUADS)
+            store.bulk_extend(parse(path=str(nq), format=RdfFormat.N_QUADS))
             return parsed, _validate(store, parsed, settings, on_step)
         finally:
             del store
@@ -204,27 +209,33 @@ def _new_build_dir(settings: Settings, label: str, now: datetime) -> Path:
 
 
 def _fill(build_dir: Path, settings: Settings, now: datetime, on_step: Step) -> BuildReport:
-    store = Store(str(build_dir / STORE_DIR))
-    try:
-        return _fill_store(store, build_dir, settings, now, on_step)
-    except BaseException as err:
-        traceback.clear_frames(err.__traceback__)  # the frames below hold the store too
-        raise
-    finally:
-        # Close the RocksDB handles now, on success (before anyone opens the store read-only)
-        # and on failure (so the half-built directory can be removed: a traceback would
-        # otherwise keep the store, and its background writers, alive).
-        del store
-        gc.collect()
+    with parsing_pool(settings) as pool:  # forked before the store starts its threads
+        store = Store(str(build_dir / STORE_DIR))
+        try:
+            return _fill_store(store, build_dir, settings, now, on_step, pool)
+        except BaseException as err:
+            traceback.clear_frames(err.__traceback__)  # the frames below hold the store too
+            raise
+        finally:
+            # Close the RocksDB handles now, on success (before anyone opens the store
+            # read-only) and on failure (so the half-built directory can be removed: a
+            # traceback would otherwise keep the store, and its background writers, alive).
+            del store
+            gc.collect()
 
 
 def _fill_store(
-    store: Store, build_dir: Path, settings: Settings, now: datetime, on_step: Step
+    store: Store,
+    build_dir: Path,
+    settings: Settings,
+    now: datetime,
+    on_step: Step,
+    pool: Pool | None,
 ) -> BuildReport:
     dumps = build_dir / DUMPS_DIR
     dumps.mkdir()
     nq = dumps / f"{export.STEM}.{RdfFormat.N_QUADS.file_extension}"
-    parsed = _parse_and_load(store, nq, settings, on_step)
+    parsed = _parse_and_load(store, nq, settings, on_step, pool)
     _pause_at(settings, "load")
     report = _validate(store, parsed, settings, on_step)
     if not report.conforms:

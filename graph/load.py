@@ -11,8 +11,13 @@ byte-identical dumps and blank nodes of different files never merge.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +26,14 @@ from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse, serialize
 from graph.config import Settings
 from graph.errors import DataError, Problem
 from graph.namespaces import KINDS, graph_iri
+
+#: Inputs bigger than this (bytes of Turtle) are parsed by a pool of processes, one per core.
+PARALLEL_MIN_BYTES = 4 << 20
+#: Files per task sent to a parsing process (fewer round trips than one file per task).
+_CHUNK_FILES = 64
+#: Where a blank node can stand in an N-Triples line: the subject, or the object just before
+#: the final " ." (a literal's last token always holds a quote, so it never matches).
+_BLANK_AT = re.compile(rb'^_:[^\s"]+ | _:[^\s"]+ \.$', re.MULTILINE)
 
 #: data/ folders that hold no Turtle of their own.
 _NOT_RDF_DIRS = {"texts"}
@@ -172,20 +185,104 @@ def parse_file(f: InputFile) -> list[Quad]:
     return _parse_bytes(f, f.path.read_bytes())
 
 
-def _distinct_lines(quads: list[Quad]) -> bytes:
-    """The quads as N-Quads, each distinct quad once, in the parser's order (one native call).
+def _relabel_text(triples: bytes, f: InputFile) -> bytes | None:
+    """`_relabel` on N-Triples text: the same labels (first appearance, subject before object),
+    without building a Python term per quad; None when "_:" also occurs inside a literal."""
+    n = triples.count(b"_:")
+    if n == 0:
+        return triples
+    if len(_BLANK_AT.findall(triples)) != n:
+        return None
+    prefix = ("b" + hashlib.sha1(f.rel.encode()).hexdigest()[:8] + "x").encode()
+    labels: dict[bytes, bytes] = {}
+    parts = triples.split(b"_:")
+    out = [parts[0]]
+    for part in parts[1:]:
+        end = part.index(b" ")
+        label = part[:end]
+        new = labels.get(label)
+        if new is None:
+            new = labels[label] = prefix + str(len(labels)).encode()
+        out.append(new + part[end:])
+    return b"_:".join(out)
 
-    N-Quads escapes line breaks inside literals, so one line is one quad; our blank-node labels
-    are canonical, so equal lines are equal quads.
+
+def _to_nquads(f: InputFile, raw: bytes) -> tuple[bytes, int]:
+    """One file as N-Quads in its graph with our blank-node labels, each distinct quad once in
+    the parser's order, and how many there are. Raises SyntaxError / UnicodeDecodeError.
+
+    N-Quads escapes line breaks inside literals, so one line is one quad and " .\n" only ends a
+    line; our labels are canonical, so equal lines are equal quads.
     """
-    lines = serialize(quads, format=RdfFormat.N_QUADS).splitlines(keepends=True)
-    return b"".join(dict.fromkeys(lines))
+    quads = parse(raw, format=RdfFormat.TURTLE, base_iri=f.base_iri, without_named_graphs=True)
+    triples = serialize(quads, format=RdfFormat.N_TRIPLES)
+    text = _relabel_text(triples, f)
+    if text is None:
+        text = serialize(_relabel(parse(raw, format=RdfFormat.TURTLE, base_iri=f.base_iri), f),
+                         format=RdfFormat.N_QUADS)
+    else:
+        text = text.replace(b" .\n", b" <" + f.graph.encode() + b"> .\n")
+    lines = dict.fromkeys(text.splitlines(keepends=True))
+    return b"".join(lines), len(lines)
+
+
+def _stage_chunk(files: list[InputFile]) -> list[tuple[bytes, int] | Problem]:
+    """N-Quads of each file, or the Problem that stops it (runs in a parsing process)."""
+    results: list[tuple[bytes, int] | Problem] = []
+    for f in files:
+        try:
+            results.append(_to_nquads(f, f.path.read_bytes()))
+        except SyntaxError as err:
+            results.append(_syntax_problem(f, err))
+        except UnicodeDecodeError as err:
+            results.append(Problem(f"not UTF-8: {err}", file=f.rel, check="syntax"))
+        except OSError as err:
+            results.append(Problem(f"cannot read: {err}", file=f.rel, check="syntax"))
+    return results
+
+
+def _workers(files: list[InputFile]) -> int:
+    size = sum(f.path.stat().st_size for f in files if f.path.is_file())
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+@contextmanager
+def parsing_pool(settings: Settings) -> Iterator[Pool | None]:
+    """A pool of parsing processes (one per core) when the input is big, else None.
+
+    Open it before the process starts threads (the store, the bulk loader): the workers are
+    forked, and a fork copies only the calling thread. (Spawned workers would re-import the
+    caller's main module, which a script without a main guard does not survive.)
+    """
+    workers = _workers(discover(settings))
+    if workers < 2:
+        yield None
+        return
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _staged(
+    files: list[InputFile], pool: Pool | None
+) -> Iterator[tuple[InputFile, tuple[bytes, int] | Problem]]:
+    """Each file with its N-Quads (or Problem), in input order; on the pool if given."""
+    chunks = [files[i : i + _CHUNK_FILES] for i in range(0, len(files), _CHUNK_FILES)]
+    results = map(_stage_chunk, chunks) if pool is None else pool.imap(_stage_chunk, chunks)
+    for chunk, chunk_results in zip(chunks, results, strict=True):
+        yield from zip(chunk, chunk_results, strict=True)
 
 
 def stage(
     settings: Settings,
     out: IO[bytes] | None = None,
     keep_data: Callable[[int], bool] | None = None,
+    pool: Pool | None = None,
 ) -> Parsed:
     """Parse every input file; collect every syntax error before raising one DataError.
 
@@ -193,46 +290,33 @@ def stage(
     dropped), for a native bulk load. `keep_data(n)`: asked with the running count of data
     triples; once it says no, data quads are no longer kept in `Parsed.quads` (and those kept
     so far are dropped). Ontology and shapes quads are always kept (they are small and
-    validation needs them). Without `keep_data` everything is kept.
+    validation needs them). Without `keep_data` everything is kept. `pool`
+    (see parsing_pool) parses on several cores; the output is the same, in the same order.
     """
     files = discover(settings)
     parsed = Parsed(files)
     problems: list[Problem] = []
     version = hashlib.sha256(settings.base_iri.encode())
     data_triples = 0
-    for f in files:
-        try:
-            raw = f.path.read_bytes()
-        except OSError as err:
-            problems.append(Problem(f"cannot read: {err}", file=f.rel, check="syntax"))
+    for f, result in _staged(files, pool):
+        if isinstance(result, Problem):
+            problems.append(result)
             continue
-        version.update(b"\0" + f.rel.encode() + b"\0" + raw)
-        try:
-            quads = _parse_bytes(f, raw)
-        except SyntaxError as err:
-            problems.append(_syntax_problem(f, err))
-            continue
-        except UnicodeDecodeError as err:
-            problems.append(Problem(f"not UTF-8: {err}", file=f.rel, check="syntax"))
-            continue
+        version.update(b"\0" + f.rel.encode() + b"\0" + f.path.read_bytes())
         if problems:
-            continue  # we will fail: parse the rest only to report their errors too
+            continue  # we will fail: the rest is parsed only to report its errors too
+        text, parsed.triples[f.graph] = result
         if out is not None:
-            text = _distinct_lines(quads)
             out.write(text)
-            parsed.triples[f.graph] = text.count(b"\n")
-        else:
-            parsed.triples[f.graph] = len(set(quads))
-        if f.role != "data":
-            parsed.quads[f.graph] = quads
-            continue
-        data_triples += parsed.triples[f.graph]
-        if parsed.in_memory and keep_data is not None and not keep_data(data_triples):
-            parsed.in_memory = False
-            for g in [x.graph for x in files if x.role == "data"]:
-                parsed.quads.pop(g, None)
-        if parsed.in_memory:
-            parsed.quads[f.graph] = quads
+        if f.role == "data":
+            data_triples += parsed.triples[f.graph]
+            if parsed.in_memory and keep_data is not None and not keep_data(data_triples):
+                parsed.in_memory = False
+                for g in [x.graph for x in files if x.role == "data"]:
+                    parsed.quads.pop(g, None)
+            if not parsed.in_memory:
+                continue
+        parsed.quads[f.graph] = list(parse(text, format=RdfFormat.N_QUADS))
     if problems:
         raise DataError(problems)
     parsed.version = version.hexdigest()[:16]

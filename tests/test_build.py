@@ -198,3 +198,136 @@ def test_a_build_pinned_by_a_server_is_not_pruned(mini_settings):
     pinned.release()  # the server exits
     build(settings)
     assert not pinned.directory.exists()
+
+
+# -- the streaming build (issue 5) --------------------------------------------------------------
+
+
+def _quads(data: bytes, fmt=None):
+    from pyoxigraph import RdfFormat, parse
+
+    return set(parse(data, format=fmt or RdfFormat.N_QUADS))
+
+
+def test_the_nquads_dump_holds_exactly_what_the_store_holds(mini_settings):
+    """The staging N-Quads file, with the VoID quads appended, is the N-Quads dump."""
+    build(mini_settings)
+    store = open_store(mini_settings)
+    dump = (dumps_dir(mini_settings) / "khojaly.nq").read_bytes()
+    # through a store: it keeps typed literals in canonical form ("+00:00" becomes "Z"), the
+    # dump keeps them as the files wrote them
+    from pyoxigraph import Store
+
+    reloaded = Store()
+    reloaded.extend(_quads(dump))
+    assert set(reloaded) == set(store.quads_for_pattern(None, None, None, None))
+    assert len(dump.splitlines()) == len(store)  # no line twice
+    assert b"/graph/void>" in dump
+
+
+def test_parsing_in_processes_gives_the_same_bytes_and_counts(repo_settings, monkeypatch):
+    import io
+
+    from graph import load
+
+    sequential = io.BytesIO()
+    one = load.stage(repo_settings, sequential)
+    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
+    parallel = io.BytesIO()
+    with load.parsing_pool(repo_settings) as pool:
+        assert pool is not None
+        two = load.stage(repo_settings, parallel, pool=pool)
+    assert parallel.getvalue() == sequential.getvalue()
+    assert two.triples == one.triples and two.version == one.version
+    assert b"_:b" in sequential.getvalue()  # the real data has blank nodes: relabelled alike
+
+
+def test_blank_node_labels_are_stable_and_literals_untouched(mini_settings):
+    """Text relabelling (fast path) and its fallback (a literal holding "_:") give the labels
+    the per-quad relabelling gives, and never touch a literal."""
+    from pyoxigraph import RdfFormat, parse, serialize
+
+    from graph import load
+
+    target = mini_settings.data_dir / "place" / "khojaly.ttl"
+    files = {f.rel: f for f in load.discover(mini_settings)}
+    f = files["data/place/khojaly.ttl"]
+    for extra, literal in (
+        ('<> <https://schema.org/x> [ <https://schema.org/y> _:n1 ] .\n', None),
+        ('<> <https://schema.org/x> [ <https://schema.org/y> "see _:n1 ." ] .\n', b"see _:n1 ."),
+    ):
+        text = target.read_text(encoding="utf-8") + extra
+        target.write_text(text, encoding="utf-8")
+        raw = target.read_bytes()
+        staged, n = load._to_nquads(f, raw)
+        expected = serialize(load._relabel(parse(raw, format=RdfFormat.TURTLE,
+                                                 base_iri=f.base_iri), f), format=RdfFormat.N_QUADS)
+        assert staged == b"".join(dict.fromkeys(expected.splitlines(keepends=True)))
+        assert n == len(staged.splitlines())
+        assert load._to_nquads(f, raw) == (staged, n)  # parser's random labels do not leak
+        if literal is not None:
+            assert literal in staged
+
+
+def test_build_writes_only_the_dumps_it_is_told_to(mini_settings):
+    report = build(mini_settings.replace(dump_formats=("nq", "ttl")))
+    assert sorted(p.name for p in dumps_dir(mini_settings).iterdir()) == [
+        "khojaly.nq", "khojaly.ttl"]
+    assert report.dumps == ["khojaly.nq", "khojaly.ttl"]
+    store = open_store(mini_settings)
+    rows = store.query(
+        "PREFIX void: <http://rdfs.org/ns/void#> SELECT ?d WHERE { ?ds void:dataDump ?d }",
+        use_default_graph_as_union=True,
+    )  # every format is still offered: the others are made on first request
+    assert len(list(rows)) == len(export.DUMP_FORMATS)
+    build(mini_settings.replace(dump_formats=("ttl",)))  # no N-Quads file left behind
+    assert [p.name for p in dumps_dir(mini_settings).iterdir()] == ["khojaly.ttl"]
+
+
+def test_an_unknown_dump_format_fails_before_any_work(mini_settings):
+    from graph.errors import UnknownFormat
+
+    with pytest.raises(UnknownFormat, match="docx"):
+        build(mini_settings.replace(dump_formats=("nq", "docx")))
+    assert not (mini_settings.store_path.parent / "builds").exists() or not any(
+        (mini_settings.store_path.parent / "builds").iterdir())
+
+
+def test_cli_build_dumps_option(mini_settings, runner):
+    from graph.cli import main
+
+    result = runner.invoke(main, ["build", "--dumps", "nq,jsonld"], obj=mini_settings)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in dumps_dir(mini_settings).iterdir()) == [
+        "khojaly.jsonld", "khojaly.nq"]
+    result = runner.invoke(main, ["build", "--dumps", "pdf"], obj=mini_settings)
+    assert result.exit_code == 2
+
+
+def test_build_reports_its_stages_validation_named_for_the_benchmark(mini_settings):
+    steps: list[str] = []
+    build(mini_settings, steps.append)
+    assert steps.index("validating shapes") < steps.index("integrity checks")
+    assert steps.index("loading the store") < steps.index("validating shapes")
+    assert steps.index("integrity checks") < steps.index("describing (VoID/DCAT)")
+    assert steps[-1] == "swapping"
+
+
+def test_void_counts_match_the_store(mini_settings):
+    """The counts the parse made equal what the store holds (the VoID keeps its content)."""
+    from graph.stats import totals, triples_per_graph
+
+    report = build(mini_settings)
+    store = open_store(mini_settings)
+    void = mini_settings.base_iri + "graph/void"
+    in_store = {g: n for g, n in triples_per_graph(store, mini_settings.base_iri) if g != void}
+    assert in_store == report.graphs
+    row = next(iter(store.query(
+        "PREFIX void: <http://rdfs.org/ns/void#> SELECT * WHERE { GRAPH ?g { ?ds void:entities"
+        " ?e ; void:distinctSubjects ?s ; void:distinctObjects ?o ; void:properties ?p } }")))
+    scratch = __import__("pyoxigraph").Store()
+    scratch.extend(q for q in store.quads_for_pattern(None, None, None, None)
+                   if q.graph_name.value != void)
+    t = totals(scratch, mini_settings.base_iri)
+    assert (int(row["e"].value), int(row["s"].value), int(row["o"].value),
+            int(row["p"].value)) == (t.entities, t.subjects, t.objects, t.properties)

@@ -141,3 +141,141 @@ def test_turtle_dump_uses_our_prefixes(mini_store):
     text = io.BytesIO(to_bytes(store, RdfFormat.TURTLE, base_iri=settings.base_iri)).read().decode()
     assert f"@prefix place: <{settings.base_iri}id/place/> ." in text
     assert "place:khojaly " in text
+
+
+# -- native dumps and dumps made on request (issue 5) -------------------------------------------
+
+
+def test_two_builds_of_the_same_input_give_byte_equal_dumps_in_every_format(
+    mini_settings, monkeypatch
+):
+    """The store's index order depends only on the content (our blank-node labels are stable),
+    so native dumps need no sorting to be reproducible. The clock is frozen: the VoID graph
+    holds the build time."""
+    from datetime import UTC, datetime
+
+    import graph.build
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 2, 26, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(graph.build, "datetime", Frozen)
+    first = build(mini_settings).build_dir
+    second = build(mini_settings).build_dir
+    assert first != second
+    for fmt in DUMP_FORMATS:
+        name = f"khojaly.{fmt.file_extension}"
+        a, b = (d / "dumps" / name for d in (first, second))
+        assert a.read_bytes() == b.read_bytes(), name
+    # a dump made from the store (not the staging file) is reproducible too
+    assert to_bytes(open_store(mini_settings), RdfFormat.N_QUADS) == to_bytes(
+        __import__("pyoxigraph").Store.read_only(str(first / "oxigraph")), RdfFormat.N_QUADS)
+
+
+def test_triple_formats_hold_each_triple_of_the_union_once(mini_store):
+    store, settings = mini_store
+    data = to_bytes(store, RdfFormat.N_TRIPLES)
+    lines = data.splitlines()
+    assert len(lines) == len(set(lines))
+    union = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None)}
+    assert len(lines) == len(union)
+
+
+def test_prefix_block_is_sorted_and_the_rest_streams_through(mini_store):
+    store, settings = mini_store
+    for fmt in (RdfFormat.TURTLE, RdfFormat.TRIG):
+        lines = to_bytes(store, fmt, base_iri=settings.base_iri).splitlines()
+        prefixes = [ln for ln in lines if ln.startswith(b"@prefix ")]
+        assert len(prefixes) > 3
+        assert lines[: len(prefixes)] == sorted(prefixes)
+
+
+def test_sorted_prefixes_writer_handles_any_chunking():
+    from graph.export import _SortedPrefixes
+
+    text = b"@prefix b: <urn:b> .\n@prefix a: <urn:a> .\n<urn:x> a:p b:o .\n@prefix z: <x> .\n"
+    for size in (1, 3, 7, len(text)):
+        out = io.BytesIO()
+        writer = _SortedPrefixes(out)
+        for i in range(0, len(text), size):
+            writer.write(text[i : i + size])
+        writer.close()
+        assert out.getvalue() == (b"@prefix a: <urn:a> .\n@prefix b: <urn:b> .\n"
+                                  b"<urn:x> a:p b:o .\n@prefix z: <x> .\n"), size
+
+
+def _waiters(lock) -> int:
+    """Processes/threads blocked on a flock of this file (Linux /proc/locks marks them '->')."""
+    import os
+    from pathlib import Path
+
+    inode = os.stat(lock).st_ino
+    text = Path("/proc/locks").read_text()
+    return sum(1 for ln in text.splitlines() if "->" in ln and f":{inode} " in ln)
+
+
+def test_ensure_dump_writes_a_missing_dump_once_under_a_lock(mini_settings, monkeypatch):
+    import fcntl
+    import threading
+    from pathlib import Path
+
+    from graph import export
+
+    report = build(mini_settings.replace(dump_formats=("nq",)))
+    folder = report.build_dir / "dumps"
+    ttl = folder / "khojaly.ttl"
+    assert not ttl.exists()
+    calls: list[Path] = []
+    real = export._dump_atomically
+    monkeypatch.setattr(export, "_dump_atomically",
+                        lambda *a, **k: (calls.append(a[2]), real(*a, **k))[1])
+    lock = folder / ".khojaly.ttl.lock"
+    with lock.open("w") as held:  # hold the lock: both requests must wait for it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        got: list[Path] = []
+        threads = [threading.Thread(target=lambda: got.append(
+            export.ensure_dump(report.build_dir, RdfFormat.TURTLE, mini_settings.base_iri)))
+            for _ in range(2)]
+        for t in threads:
+            t.start()
+        while _waiters(lock) < 2 and all(t.is_alive() for t in threads):
+            threading.Event().wait(0.01)
+        assert _waiters(lock) == 2
+        fcntl.flock(held, fcntl.LOCK_UN)
+    for t in threads:
+        t.join()
+    assert got == [ttl, ttl]
+    assert calls == [ttl]  # written once
+    store = open_store(mini_settings)
+    assert ttl.read_bytes() == to_bytes(store, RdfFormat.TURTLE, base_iri=mini_settings.base_iri)
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "khojaly.nq", "khojaly.ttl"]  # no temporary file left
+
+
+def test_ensure_dump_refuses_a_format_that_is_not_a_dump(mini_settings):
+    report = build(mini_settings.replace(dump_formats=("nq",)))
+    with pytest.raises(UnknownFormat):
+        __import__("graph.export").export.ensure_dump(
+            report.build_dir, RdfFormat.N3, mini_settings.base_iri)
+
+
+def test_the_site_serves_and_lists_a_dump_the_build_did_not_write(mini_settings):
+    from endpoint import create_app
+
+    report = build(mini_settings.replace(dump_formats=("nq",)))
+    app = create_app(mini_settings)
+    try:
+        client = app.test_client()
+        home = client.get("/").get_data(as_text=True)
+        for fmt in DUMP_FORMATS:
+            assert f"/dumps/khojaly.{fmt.file_extension}" in home
+        assert "made on first download" in home
+        with client.get("/dumps/khojaly.rdf") as r:
+            assert r.status_code == 200
+            body = r.get_data()
+        assert body == (report.build_dir / "dumps" / "khojaly.rdf").read_bytes()
+        assert client.get("/dumps/khojaly.n3").status_code == 404
+    finally:
+        app.extensions["kg"].pool.close()
