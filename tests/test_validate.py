@@ -109,3 +109,16 @@ def test_validate_exits_0_on_good_data(mini_settings, runner):
     result = runner.invoke(main, ["validate"], obj=mini_settings)
     assert result.exit_code == 0, result.output
     assert "conforms" in result.stderr
+
+
+def test_issue_5_store_validation_reports_what_pyshacl_reports(mini_settings, runner):
+    """`kg validate` on data above KG_PYSHACL_MAX_TRIPLES validates inside a store (the compiled
+    SPARQL checks); the same broken input gets the same output, line for line."""
+    edit(mini_settings.root / SOURCE, "schema:value 613 ;", 'schema:value "613" ;')
+    edit(mini_settings.root / SOURCE, "kgo:counts concept:outcome-killed ;", "")
+    in_memory = runner.invoke(main, ["validate"], obj=mini_settings)
+    in_store = runner.invoke(main, ["validate"], obj=mini_settings.replace(pyshacl_max_triples=0))
+    assert in_memory.exit_code == in_store.exit_code == 1
+    assert "A figure's value is one xsd:integer. (value: 613)" in in_store.stderr
+    assert "A figure must say what it counts" in in_store.stderr
+    assert in_store.stderr == in_memory.stderr
