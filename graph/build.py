@@ -126,9 +126,7 @@ class _Loader:
 
     def _run(self, store: Store) -> None:
         try:
-            # bulk_extend, not bulk_load: Store.bulk_load gives blank nodes fresh random labels,
-            # which would make the store's order, and so every dump, differ between builds
-            store.bulk_extend(parse(path=f"/dev/fd/{self._read_fd}", format=RdfFormat.N_QUADS))
+            store.bulk_load(path=f"/dev/fd/{self._read_fd}", format=RdfFormat.N_QUADS)
         except BaseException as err:  # noqa: BLE001 - re-raised in the building thread by finish()
             self.error = err
         finally:
@@ -148,22 +146,27 @@ class _Loader:
 def _parse_and_load(
     store: Store, nq: Path, settings: Settings, on_step: Step, pool: Pool | None = None
 ) -> Parsed:
-    """Parse every file into `nq` and, in parallel where the OS allows, into the store."""
+    """Parse every file into `nq` and, in parallel where the OS allows, into the store.
+
+    Quads without blank nodes stream to the native `Store.bulk_load` while parsing goes on.
+    Quads with a blank node are loaded afterwards through `bulk_extend` (Python objects,
+    slower): `bulk_load` gives blank nodes fresh random labels, which would make the store's
+    order, and so every dump, differ between two builds of the same input.
+    """
     on_step("parsing")
     keep = _keep_data(settings)
-    if not Path("/dev/fd").is_dir():  # no pipes by path: stage first, then load the file
-        with nq.open("wb") as out:
-            parsed = stage(settings, out, keep, pool)
-        on_step("loading the store")
-        store.bulk_extend(parse(path=str(nq), format=RdfFormat.N_QUADS))
-        return parsed
-    loader = _Loader(store)
+    blank = nq.with_name(f".{nq.name}.blank")
     try:
-        with nq.open("wb") as out:
-            parsed = stage(settings, _Tee(out, loader.pipe), keep, pool)
+        with nq.open("wb") as out, blank.open("wb") as blank_out:
+            loader = _Loader(store)  # reads a pipe by path: /dev/fd (Linux, macOS)
+            try:
+                parsed = stage(settings, _Tee(out, loader.pipe), keep, pool, _Tee(out, blank_out))
+            finally:
+                on_step("loading the store")  # what is left of it once parsing is done
+                loader.finish()
+        store.bulk_extend(parse(path=str(blank), format=RdfFormat.N_QUADS))
     finally:
-        on_step("loading the store")  # what is left of the load once parsing is done
-        loader.finish()
+        blank.unlink(missing_ok=True)
     return parsed
 
 

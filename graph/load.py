@@ -226,12 +226,29 @@ def _to_nquads(f: InputFile, raw: bytes) -> tuple[bytes, int]:
     return b"".join(lines), len(lines)
 
 
-def _stage_chunk(files: list[InputFile]) -> list[tuple[bytes, int] | Problem]:
-    """N-Quads of each file, or the Problem that stops it (runs in a parsing process)."""
-    results: list[tuple[bytes, int] | Problem] = []
+#: One file staged: its N-Quads lines without blank nodes, those with, and how many in all.
+Staged = tuple[bytes, bytes, int]
+
+
+def _split_blank(text: bytes) -> tuple[bytes, bytes]:
+    """Lines without "_:" (no blank node: safe for Store.bulk_load, which relabels blank nodes
+    at random) and lines with it (a blank node, or a literal that spells "_:")."""
+    if b"_:" not in text:
+        return text, b""
+    plain: list[bytes] = []
+    blank: list[bytes] = []
+    for line in text.splitlines(keepends=True):
+        (blank if b"_:" in line else plain).append(line)
+    return b"".join(plain), b"".join(blank)
+
+
+def _stage_chunk(files: list[InputFile]) -> list[Staged | Problem]:
+    """Each file staged, or the Problem that stops it (runs in a parsing process)."""
+    results: list[Staged | Problem] = []
     for f in files:
         try:
-            results.append(_to_nquads(f, f.path.read_bytes()))
+            text, n = _to_nquads(f, f.path.read_bytes())
+            results.append((*_split_blank(text), n))
         except SyntaxError as err:
             results.append(_syntax_problem(f, err))
         except UnicodeDecodeError as err:
@@ -270,7 +287,7 @@ def parsing_pool(settings: Settings) -> Iterator[Pool | None]:
 
 def _staged(
     files: list[InputFile], pool: Pool | None
-) -> Iterator[tuple[InputFile, tuple[bytes, int] | Problem]]:
+) -> Iterator[tuple[InputFile, Staged | Problem]]:
     """Each file with its N-Quads (or Problem), in input order; on the pool if given."""
     chunks = [files[i : i + _CHUNK_FILES] for i in range(0, len(files), _CHUNK_FILES)]
     results = map(_stage_chunk, chunks) if pool is None else pool.imap(_stage_chunk, chunks)
@@ -283,6 +300,7 @@ def stage(
     out: IO[bytes] | None = None,
     keep_data: Callable[[int], bool] | None = None,
     pool: Pool | None = None,
+    blank_out: IO[bytes] | None = None,
 ) -> Parsed:
     """Parse every input file; collect every syntax error before raising one DataError.
 
@@ -292,6 +310,7 @@ def stage(
     so far are dropped). Ontology and shapes quads are always kept (they are small and
     validation needs them). Without `keep_data` everything is kept. `pool`
     (see parsing_pool) parses on several cores; the output is the same, in the same order.
+    `blank_out`: if given, the lines holding a blank node go there instead of to `out`.
     """
     files = discover(settings)
     parsed = Parsed(files)
@@ -305,9 +324,10 @@ def stage(
         version.update(b"\0" + f.rel.encode() + b"\0" + f.path.read_bytes())
         if problems:
             continue  # we will fail: the rest is parsed only to report its errors too
-        text, parsed.triples[f.graph] = result
+        plain, blank, parsed.triples[f.graph] = result
         if out is not None:
-            out.write(text)
+            out.write(plain)
+            (out if blank_out is None else blank_out).write(blank)
         if f.role == "data":
             data_triples += parsed.triples[f.graph]
             if parsed.in_memory and keep_data is not None and not keep_data(data_triples):
@@ -316,7 +336,7 @@ def stage(
                     parsed.quads.pop(g, None)
             if not parsed.in_memory:
                 continue
-        parsed.quads[f.graph] = list(parse(text, format=RdfFormat.N_QUADS))
+        parsed.quads[f.graph] = list(parse(plain + blank, format=RdfFormat.N_QUADS))
     if problems:
         raise DataError(problems)
     parsed.version = version.hexdigest()[:16]
