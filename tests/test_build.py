@@ -331,3 +331,24 @@ def test_void_counts_match_the_store(mini_settings):
     t = totals(scratch, mini_settings.base_iri)
     assert (int(row["e"].value), int(row["s"].value), int(row["o"].value),
             int(row["p"].value)) == (t.entities, t.subjects, t.objects, t.properties)
+
+
+def test_big_input_path_validates_in_the_store_and_reports_alike(mini_settings):
+    """Above KG_PYSHACL_MAX_TRIPLES the data is not kept in Python: `kg validate` loads it into
+    a temporary on-disk store and `kg build` validates its new store; both report what the
+    in-memory path reports."""
+    from graph.build import check_inputs
+
+    source = mini_settings.data_dir / "source" / "caliber-2026.ttl"
+    edit(source, "kgo:counts concept:outcome-killed ;", "")
+    small_parsed, small = check_inputs(mini_settings)
+    big = mini_settings.replace(pyshacl_max_triples=0)
+    big_parsed, large = check_inputs(big)
+    assert small_parsed.in_memory and not big_parsed.in_memory
+    assert not any(f.role == "data" and f.graph in big_parsed.quads for f in big_parsed.files)
+    assert [str(p) for p in large.problems] == [str(p) for p in small.problems] != []
+    with pytest.raises(ValidationFailed) as caught:
+        build(big)
+    assert [str(p) for p in caught.value.problems] == [str(p) for p in small.problems]
+    assert not mini_settings.store_path.exists()
+    assert not any((mini_settings.store_path.parent / "builds").iterdir())
