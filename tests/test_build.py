@@ -352,3 +352,18 @@ def test_big_input_path_validates_in_the_store_and_reports_alike(mini_settings):
     assert [str(p) for p in caught.value.problems] == [str(p) for p in small.problems]
     assert not mini_settings.store_path.exists()
     assert not any((mini_settings.store_path.parent / "builds").iterdir())
+
+
+def test_parsing_in_processes_reports_every_broken_file_with_its_position(mini_settings,
+                                                                            monkeypatch):
+    from graph import load
+
+    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
+    edit(mini_settings.data_dir / "place" / "khojaly.ttl", "<> a", "<> a a")
+    edit(mini_settings.data_dir / "dataset.ttl", "<dataset> a", "<dataset> a ?")
+    with pytest.raises(DataError) as caught:
+        build(mini_settings)
+    problems = sorted(caught.value.problems, key=lambda p: p.file)
+    assert [p.file for p in problems] == ["data/dataset.ttl", "data/place/khojaly.ttl"]
+    assert all(p.line is not None and p.column is not None for p in problems)
+    assert not any((mini_settings.store_path.parent / "builds").iterdir())
