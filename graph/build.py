@@ -43,9 +43,6 @@ from graph.validate import Report
 
 Step = Callable[[str], None]
 
-#: Data triples kept in Python for pySHACL when graph.validate has no `use_pyshacl` to ask.
-_DEFAULT_PYSHACL_MAX = 200_000
-
 
 @dataclass
 class BuildReport:
@@ -62,31 +59,16 @@ def _quiet(_: str) -> None:
     return None
 
 
-def input_version(parsed: Parsed, settings: Settings) -> str:
-    """A content hash of the inputs and the base IRI: the dataset version (computed by the
-    loader while it reads each file once; see graph.load.stage)."""
-    return parsed.version
-
-
 def _keep_data(settings: Settings) -> Callable[[int], bool]:
-    """Whether the loader keeps data quads in Python: only if pySHACL will validate them.
-
-    Until graph.validate offers store-side validation (`validate_store`), pySHACL is the only
-    validator, so every quad is kept, as before.
-    """
-    if not hasattr(shacl, "validate_store"):
-        return lambda n: True
-    decide = getattr(shacl, "use_pyshacl", None)
-    if decide is None:
-        return lambda n: n <= _DEFAULT_PYSHACL_MAX
-    return lambda n: bool(decide(n, settings))
+    """Whether the loader keeps data quads in Python: only if pySHACL will validate them."""
+    return lambda n: shacl.use_pyshacl(n, settings)
 
 
 def _validate(store: Store, parsed: Parsed, settings: Settings, on_step: Step) -> Report:
     """SHACL (pySHACL in memory when the data is small, else inside the store), then the
     integrity checks (graph/queries/checks) against the same store, into one Report."""
     on_step("validating shapes")
-    if parsed.in_memory or not hasattr(shacl, "validate_store"):
+    if parsed.in_memory:
         report = shacl.validate(parsed, settings)
         # pySHACL leaves rdflib graphs in reference cycles (~1 s to collect at 100k triples):
         # collect them here, where they were made, not in whichever later stage gc runs

@@ -61,7 +61,7 @@ class Parsed:
     `in_memory` is true (the loader's `keep_data` decided the data is small enough to keep).
     `triples` counts each graph's distinct triples as the parser saw them (one file per graph),
     so the build describes the dataset without scanning the store. `version` is the content hash
-    of the inputs (see graph.build.input_version).
+    of the inputs and the base IRI: the dataset version.
     """
 
     files: list[InputFile]
@@ -226,8 +226,9 @@ def _to_nquads(f: InputFile, raw: bytes) -> tuple[bytes, int]:
     return b"".join(lines), len(lines)
 
 
-#: One file staged: its N-Quads lines without blank nodes, those with, and how many in all.
-Staged = tuple[bytes, bytes, int]
+#: One file staged: its N-Quads lines without blank nodes, those with, how many in all, and
+#: the SHA-256 of its bytes (for the dataset version, so the file is read once).
+Staged = tuple[bytes, bytes, int, bytes]
 
 
 def _split_blank(text: bytes) -> tuple[bytes, bytes]:
@@ -247,8 +248,9 @@ def _stage_chunk(files: list[InputFile]) -> list[Staged | Problem]:
     results: list[Staged | Problem] = []
     for f in files:
         try:
-            text, n = _to_nquads(f, f.path.read_bytes())
-            results.append((*_split_blank(text), n))
+            raw = f.path.read_bytes()
+            text, n = _to_nquads(f, raw)
+            results.append((*_split_blank(text), n, hashlib.sha256(raw).digest()))
         except SyntaxError as err:
             results.append(_syntax_problem(f, err))
         except UnicodeDecodeError as err:
@@ -321,10 +323,10 @@ def stage(
         if isinstance(result, Problem):
             problems.append(result)
             continue
-        version.update(b"\0" + f.rel.encode() + b"\0" + f.path.read_bytes())
         if problems:
             continue  # we will fail: the rest is parsed only to report its errors too
-        plain, blank, parsed.triples[f.graph] = result
+        plain, blank, parsed.triples[f.graph], digest = result
+        version.update(b"\0" + f.rel.encode() + b"\0" + digest)
         if out is not None:
             out.write(plain)
             (out if blank_out is None else blank_out).write(blank)
