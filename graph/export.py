@@ -26,6 +26,7 @@ from graph.errors import UnknownFormat
 from graph.formats import rdf_format
 from graph.namespaces import all_prefixes
 from graph.queries import run
+from graph.store import DUMPS_DIR, STORE_DIR
 
 #: The dump files a build can write (and the endpoint serves), by format.
 DUMP_FORMATS = (
@@ -39,7 +40,6 @@ DUMP_FORMATS = (
 #: Dump files are named <STEM>.<extension>.
 STEM = "khojaly"
 _PREFIXED = (RdfFormat.TURTLE, RdfFormat.TRIG)
-_STORE_DIR = "oxigraph"  # graph.store.STORE_DIR (graph.store imports this module's users)
 
 
 def formats_of(names: tuple[str, ...] | list[str] | str) -> tuple[RdfFormat, ...]:
@@ -199,7 +199,7 @@ def ensure_dump(build_dir: Path, fmt: RdfFormat, base_iri: str) -> Path:
     """
     if fmt not in DUMP_FORMATS:
         raise UnknownFormat(f"not a dump format: {fmt.name} (one of: {_extensions()})")
-    folder = build_dir / "dumps"
+    folder = build_dir / DUMPS_DIR
     path = folder / dump_name(fmt)
     if path.is_file():
         return path
@@ -208,7 +208,7 @@ def ensure_dump(build_dir: Path, fmt: RdfFormat, base_iri: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not path.is_file():  # another process may have written it while we waited
-                store = Store.read_only(str(build_dir / _STORE_DIR))
+                store = Store.read_only(str(build_dir / STORE_DIR))
                 try:
                     _dump_atomically(store, fmt, path, base_iri)
                 finally:
