@@ -69,30 +69,6 @@ def _page_number() -> int:
     return max(1, request.args.get("page", default=1, type=int))
 
 
-def _cached(name: str, render) -> str:
-    """The rendered page for this dataset version, query string and reader language, made once
-    per process.
-
-    The store is read-only and never changes under a process (a new build means a restart), so
-    a page that depends only on the data, its ?page and the reader's languages can be kept; at
-    most 64 variants, the oldest dropped first.
-    """
-    kg = get_kg()
-    cache = current_app.extensions.setdefault("kg_page_cache", {})
-    key = (
-        name,
-        kg.version,
-        _page_number(),
-        request.headers.get("Accept-Language", ""),
-        request.script_root,
-    )
-    if key not in cache:
-        if len(cache) >= 64:
-            cache.pop(next(iter(cache)))
-        cache[key] = render()
-    return cache[key]
-
-
 def _not_past_the_end(items: list, page: Page) -> None:
     if not items and page.number > 1:
         abort(404)
@@ -100,10 +76,6 @@ def _not_past_the_end(items: list, page: Page) -> None:
 
 @bp.get("/")
 def home() -> str:
-    return _cached("home", _render_home)
-
-
-def _render_home() -> str:
     """The first page of each listing, and counts the build wrote (never a count of the store:
     the home page costs the same at 10k and at 10M triples)."""
     data = _site_data()
@@ -139,10 +111,6 @@ def _render_home() -> str:
 
 @bp.get("/sources-compared")
 def sources_compared() -> str:
-    return _cached("sources-compared", _render_sources_compared)
-
-
-def _render_sources_compared() -> str:
     data = _site_data()
     counted, page = data.sources_compared(_page_number())
     _not_past_the_end(counted, page)
@@ -157,41 +125,28 @@ def _render_sources_compared() -> str:
 @bp.get("/sources")
 def sources() -> str:
     """Every source document, a page at a time."""
-
-    def render() -> str:
-        rows, page = _site_data().sources(_page_number())
-        _not_past_the_end(rows, page)
-        return render_template("listing.html", what="sources", title="Sources", rows=rows,
-                               page=page)
-
-    return _cached("sources", render)
+    rows, page = _site_data().sources(_page_number())
+    _not_past_the_end(rows, page)
+    return render_template("listing.html", what="sources", title="Sources", rows=rows, page=page)
 
 
 @bp.get("/places")
 def places() -> str:
     """Every place with coordinates, a page at a time, with the page's map."""
-
-    def render() -> str:
-        rows, page = _site_data().places(_page_number())
-        _not_past_the_end(rows, page)
-        return render_template("listing.html", what="places", title="Places", rows=rows,
-                               page=page, svg=pictures.map_svg(rows), picture="map")
-
-    return _cached("places", render)
+    rows, page = _site_data().places(_page_number())
+    _not_past_the_end(rows, page)
+    return render_template("listing.html", what="places", title="Places", rows=rows, page=page,
+                           svg=pictures.map_svg(rows), picture="map")
 
 
 @bp.get("/timeline")
 def timeline() -> str:
     """Every dated thing, a page at a time, with the page's timeline."""
-
-    def render() -> str:
-        items, recurring, page = _site_data().timeline(_page_number())
-        _not_past_the_end(items, page)
-        return render_template("listing.html", what="timeline", title="Timeline", rows=items,
-                               page=page, svg=pictures.timeline_svg(items, recurring),
-                               picture="timeline")
-
-    return _cached("timeline", render)
+    items, recurring, page = _site_data().timeline(_page_number())
+    _not_past_the_end(items, page)
+    return render_template("listing.html", what="timeline", title="Timeline", rows=items,
+                           page=page, svg=pictures.timeline_svg(items, recurring),
+                           picture="timeline")
 
 
 @bp.get("/pictures/<name>.svg")
@@ -206,7 +161,7 @@ def picture(name: str) -> Response:
     }
     if name not in drawings:
         abort(404)
-    svg = _cached(f"picture-{name}", lambda: str(drawings[name](_site_data(), _page_number())))
+    svg = str(drawings[name](_site_data(), _page_number()))
     return Response(svg, mimetype="image/svg+xml")
 
 
