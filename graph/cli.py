@@ -126,7 +126,11 @@ def build(settings: Settings, dumps):
 @main.command()
 @click.pass_obj
 def validate(settings: Settings):
-    """Parse and validate (SHACL + integrity checks) without loading. Exit 0, 1 or 2."""
+    """Parse and validate (SHACL + integrity checks), leaving the built store alone. Exit 0/1/2.
+
+    Inputs above KG_PYSHACL_MAX_TRIPLES data triples are checked in a temporary on-disk store,
+    as `kg build` checks them.
+    """
     from graph.build import check_inputs
 
     with _progress("validating") as step:
