@@ -51,7 +51,7 @@ def readings(page: int = SHAPE_PAGE) -> dict[str, Reading]:
     """Every query in graph/queries/pages/, with the way endpoint/ reads it; listings read one
     page of `page` keys (the site's is KG_PAGE_SIZE, 50: pass it to time what a reader waits
     for, as the benchmark's query table should)."""
-    from endpoint.entity_model import CLAIMS_SHOWN, INCOMING_PAGE
+    from endpoint.pages.entity_model import CLAIMS_SHOWN, INCOMING_PAGE
 
     paged = {
         "places": Reading("place", page + 1),

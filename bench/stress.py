@@ -143,7 +143,7 @@ def _entities(store, base: str, limit: int) -> list[str]:
 
 def build_mix(settings, entities: int = 12, graphs: int = 6) -> list[Call]:
     """The requests of the mix, over the store `settings` points to."""
-    from endpoint.query_scan import scan
+    from endpoint.sparql.query_scan import scan
     from graph.queries import examples
     from graph.store import dumps_dir, open_store
 

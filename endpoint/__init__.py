@@ -22,9 +22,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_context(app, settings)
 
-    from endpoint import entities, site, sparql
-    from endpoint.cors import init_cors
-    from endpoint.errors import register_error_handlers
+    from endpoint.http.cors import init_cors
+    from endpoint.http.errors import register_error_handlers
+    from endpoint.pages import entities, site
+    from endpoint.sparql import views as sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(entities.bp)

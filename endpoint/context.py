@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 from pyoxigraph import Store
 
-from endpoint.result_cache import ResultCache
+from endpoint.http.result_cache import ResultCache
 from graph.config import Settings
 
 if TYPE_CHECKING:
-    from endpoint.executor import QueryPool
+    from endpoint.sparql.pool import QueryPool
 
 
 @dataclass
@@ -33,14 +33,14 @@ class KGContext:
     prefixes: dict[str, str] = field(default_factory=dict)
     pool: QueryPool | None = None  # created in init_context
     pinned: object | None = None  # graph.store.PinnedBuild held for the process's lifetime
-    # finished responses by ETag (endpoint/result_cache.py); the site may keep pages here too
+    # finished responses by ETag (endpoint/http/result_cache.py); the site may keep pages here too
     result_cache: ResultCache = field(default_factory=ResultCache.from_env)
     _named_graphs: list | None = None
 
     def named_graphs(self) -> list:
         """The store's named graphs, listed once per process (the store never changes under us)."""
         if self._named_graphs is None:
-            from endpoint.service_description import named_graphs
+            from endpoint.sparql.service_description import named_graphs
 
             self._named_graphs = named_graphs(self.store) if self.store is not None else []
         return self._named_graphs
@@ -48,7 +48,7 @@ class KGContext:
 
 def init_context(app: Flask, settings: Settings) -> KGContext:
     """Open the built store read-only once for this process and set up the query workers."""
-    from endpoint.executor import QueryPool
+    from endpoint.sparql.pool import QueryPool
     from graph.errors import StoreMissing
     from graph.queries import query_prefixes
     from graph.store import pin_current_build
@@ -76,8 +76,8 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
 
 
 def _install_fast_path(app: Flask, ctx: KGContext) -> None:
-    """Cached repeats of GET /sparql are answered in front of Flask (endpoint/fast_path.py)."""
-    from endpoint.fast_path import FastPath
+    """Cached repeats of GET /sparql are answered in front of Flask (endpoint/http/fast_path.py)."""
+    from endpoint.http.fast_path import FastPath
 
     app.wsgi_app = FastPath(app.wsgi_app, ctx)  # type: ignore[method-assign]
 
@@ -85,7 +85,7 @@ def _install_fast_path(app: Flask, ctx: KGContext) -> None:
 def _init_remote(app: Flask, settings: Settings) -> KGContext:
     """The same context over a remote endpoint (graph/remote.py): the pages query it through
     the store's interface, /sparql through a pool that runs jobs in the request's thread."""
-    from endpoint.remote_pool import RemotePool
+    from endpoint.sparql.remote_pool import RemotePool
     from graph.backend import remote_store
     from graph.queries import query_prefixes
 

@@ -4,7 +4,7 @@ Everything comes from `Settings.from_env()` (KG_* variables), so `kg serve`, `ma
 hand-written systemd unit run the same configuration:
 
 - `KG_HOST`/`KG_PORT` → bind; `KG_WORKERS` worker processes, each with `KG_THREADS` threads
-  (gthread), and so at most KG_THREADS query processes of its own (endpoint/executor.py);
+  (gthread), and so at most KG_THREADS query processes of its own (endpoint/sparql/pool.py);
 - the query time limit (`KG_QUERY_TIMEOUT`) is enforced by killing the query process, not the
   gunicorn worker: gunicorn's own `timeout` is only a backstop for a wedged worker, set well
   above the query limit so it never fires first;

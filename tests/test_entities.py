@@ -421,7 +421,7 @@ def test_incoming_links_are_paginated(tiny_client):
 
 
 def test_incoming_counts_stop_at_a_cap(tiny_client):
-    from endpoint.describe import COUNT_CAP
+    from endpoint.pages.describe import COUNT_CAP
 
     html = tiny_client.get("/page/concept/popular").data.decode()
     incoming = re.sub(r"<[^>]+>", "", html.split('class="incoming"')[1])
@@ -440,7 +440,7 @@ def test_a_hub_of_links_links_a_query_that_lists_them_all(tiny_client):
 
 
 def test_a_hub_of_claims_shows_a_page_of_them_a_count_and_a_query(tiny_client):
-    from endpoint.entity_model import CLAIMS_SHOWN
+    from endpoint.pages.entity_model import CLAIMS_SHOWN
 
     html = tiny_client.get("/page/concept/popular").data.decode()
     claims = html.split('class="claims"')[1].split("</section>")[0]
@@ -495,7 +495,7 @@ def test_no_slug_makes_a_server_error(client, slug):
 def test_label_priming_queries_stay_within_the_page(store, base, slug):
     """The one-query label fetches name only what the page shows (a regression: a BIND inside
     its own group once left ?thing unbound and fetched every label of the store)."""
-    from endpoint import describe
+    from endpoint.pages import describe
 
     iri = f"{base}id/{slug}"
     triples = describe.description(store, base, iri)

@@ -114,7 +114,7 @@ def test_method_not_allowed_keeps_the_allow_header(client):
 
 
 def test_unexpected_errors_are_logged_and_hidden(client, caplog):
-    with caplog.at_level(logging.ERROR, logger="endpoint.errors"):
+    with caplog.at_level(logging.ERROR, logger="endpoint.http.errors"):
         r = client.get("/test-error/crash", headers={"Accept": "application/json"})
     assert r.status_code == 500
     assert "secret internal detail" not in r.data.decode()

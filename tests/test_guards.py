@@ -15,10 +15,10 @@ from pyoxigraph import Store
 from sparql_support import EVENT, HEAVY_QUERY, Listener, make_settings
 
 from endpoint import create_app
-from endpoint.executor import QueryPool, StreamCut, Streamed
-from endpoint.guards import inspect
-from endpoint.query_scan import scan
-from endpoint.query_worker import Job
+from endpoint.sparql.policy import inspect
+from endpoint.sparql.pool import QueryPool, StreamCut, Streamed
+from endpoint.sparql.query_scan import scan
+from endpoint.sparql.worker import Job
 from graph.config import Settings
 from graph.errors import QueryRefused
 

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask, Response
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
-from endpoint.negotiation import (
+from endpoint.http.negotiation import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
     best_format,

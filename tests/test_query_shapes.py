@@ -67,8 +67,8 @@ def test_a_star_shaped_optional_in_a_page_query_fails_the_check(stores, name, sp
 
 def test_the_caps_in_the_queries_match_the_pages():
     """The LIMITs inside the .rq files and the constants the pages print must agree."""
-    from endpoint.describe import COUNT_CAP
-    from endpoint.entity_model import CLAIMS_COUNT_CAP, CLAIMS_SHOWN
+    from endpoint.pages.describe import COUNT_CAP
+    from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, CLAIMS_SHOWN
 
     def limit(name: str) -> int:
         return int(re.search(r"LIMIT (\d+)", (PAGES / f"{name}.rq").read_text()).group(1))

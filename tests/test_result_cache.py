@@ -1,4 +1,4 @@
-"""The in-process result cache (endpoint/result_cache.py): bounded, versioned, thread-safe, and
+"""The in-process result cache (endpoint/http/result_cache.py): bounded, versioned, thread-safe, and
 what /sparql does with it (a repeat never reaches the query processes; a new build never meets
 old bytes)."""
 
@@ -12,7 +12,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from sparql_support import make_settings
 
 from endpoint import create_app
-from endpoint.result_cache import ENTRY_OVERHEAD, CachedResponse, ResultCache
+from endpoint.http.result_cache import ENTRY_OVERHEAD, CachedResponse, ResultCache
 
 LABELS = "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
 JSON = "application/sparql-results+json"
@@ -132,7 +132,7 @@ def test_a_304_is_answered_before_the_query_is_read(app, counted, monkeypatch):
     def no_scan(*args, **kwargs):
         raise AssertionError("the query was scanned for a 304")
 
-    monkeypatch.setattr("endpoint.guards.inspect", no_scan)
+    monkeypatch.setattr("endpoint.sparql.policy.inspect", no_scan)
     again = client.get("/sparql", query_string=query, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.headers["ETag"] == etag
     assert counted.jobs == 1 and "Accept" in again.headers["Vary"]

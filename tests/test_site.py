@@ -15,8 +15,8 @@ import pytest
 from markupsafe import escape
 from pyoxigraph import RdfFormat, parse
 
-from endpoint import pictures
-from endpoint.site import with_prefixes
+from endpoint.pages import pictures
+from endpoint.pages.site import with_prefixes
 from graph.queries import examples
 from graph.store import dumps_dir
 
@@ -436,7 +436,7 @@ def test_timeline_page_lists_its_dated_things(small_pages):
 
 
 def test_window_reads_only_as_far_as_its_page():
-    from endpoint.site_data import window
+    from endpoint.pages.site_data import window
 
     read = []
 

@@ -25,12 +25,13 @@ from flask import (
 )
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
-from endpoint import pictures, site_cache
 from endpoint.context import get_kg
-from endpoint.entities import DATA_FORMATS, render_entity
-from endpoint.negotiation import best_format, vary_accept
-from endpoint.site_data import Page, SiteData
-from endpoint.terms import Linker
+from endpoint.http import site_cache
+from endpoint.http.negotiation import best_format, vary_accept
+from endpoint.pages import pictures
+from endpoint.pages.entities import DATA_FORMATS, render_entity
+from endpoint.pages.site_data import Page, SiteData
+from endpoint.pages.terms import Linker
 from graph import ontology_docs
 from graph.errors import StoreMissing
 from graph.export import DUMP_FORMATS, dump_name, ensure_dump

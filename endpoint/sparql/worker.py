@@ -1,6 +1,6 @@
 """The body of a query worker process: opens the store read-only and runs jobs off a pipe.
 
-Runs in a child process (see `endpoint.executor`), so it imports pyoxigraph only: no Flask, no
+Runs in a child process (see `endpoint.sparql.pool`), so it imports pyoxigraph only: no Flask, no
 app. A job is parsed and executed here, and its result serialized by pyoxigraph's native
 serializer into a `_Stream`:
 
@@ -73,7 +73,7 @@ class _Stream:
     """A binary writer for pyoxigraph's serializers: keeps the first `inline_limit` bytes, then
     either announces a streamed result and forwards the rest to `conn` in frames of `chunk_size`
     (a worker process), or, without a `conn`, moves to the file at `spool_path` (a remote backend
-    run in the request's thread, see endpoint/remote_pool.py)."""
+    run in the request's thread, see endpoint/sparql/remote_pool.py)."""
 
     def __init__(self, conn: Connection | None, spool_path: str, inline_limit: int,
                  chunk_size: int, header: Outcome):

@@ -16,11 +16,12 @@ import json
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
-from endpoint import describe, site_cache
 from endpoint.context import get_kg
-from endpoint.entity_model import CLAIMS_COUNT_CAP, PageBuilder
-from endpoint.negotiation import best_format, vary_accept
-from endpoint.terms import Linker
+from endpoint.http import site_cache
+from endpoint.http.negotiation import best_format, vary_accept
+from endpoint.pages import describe
+from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
+from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
 
 bp = Blueprint("entities", __name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
-from endpoint.negotiation import GRAPH_FORMATS, RESULTS_FORMATS
+from endpoint.http.negotiation import GRAPH_FORMATS, RESULTS_FORMATS
 from graph.namespaces import STANDARD_PREFIXES
 
 SD = STANDARD_PREFIXES["sd"]

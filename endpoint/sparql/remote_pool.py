@@ -1,6 +1,6 @@
 """The query pool of an app over a remote backend (issue 7): same `run(job)` as QueryPool.
 
-With the embedded store a runaway query must run in a process we can kill (endpoint/executor.py).
+With the embedded store a runaway query must run in a process we can kill (endpoint/sparql/pool.py).
 With a remote endpoint the server does the work, so the job runs in the request's thread: the
 HTTP timeout of the remote store (KG_QUERY_TIMEOUT) bounds it, and the result is serialized and
 spooled exactly as a worker process would (endpoint/query_worker.run_job), so /sparql answers
@@ -14,8 +14,8 @@ import tempfile
 import uuid
 from dataclasses import replace
 
-from endpoint.executor import Result, _remove
-from endpoint.query_worker import Job, run_job
+from endpoint.sparql.pool import Result, _remove
+from endpoint.sparql.worker import Job, run_job
 
 
 class RemotePool:

@@ -1,7 +1,7 @@
 """The SPARQL 1.1 Protocol endpoint: GET and POST /sparql.
 
 The order of work is the point of this module, cheapest first:
-1. a repeated GET held by the result cache never gets here: endpoint/fast_path.py answers it
+1. a repeated GET held by the result cache never gets here: endpoint/http/fast_path.py answers it
    (200, or 304 on a matching If-None-Match) in front of Flask. Otherwise the ETag is computed
    from the raw request (http_cache.request_key) and a matching If-None-Match is a 304 before
    the query is even parsed;
@@ -22,20 +22,20 @@ from flask import Blueprint, Response, redirect, request, url_for
 from pyoxigraph import RdfFormat, serialize
 from werkzeug.routing import BuildError
 
-from endpoint import guards
 from endpoint.context import get_kg
-from endpoint.http_cache import cacheable, etag_for, is_fresh, not_modified, request_key
-from endpoint.negotiation import (
+from endpoint.http.caching import cacheable, etag_for, is_fresh, not_modified, request_key
+from endpoint.http.negotiation import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
     best_format,
     media_type,
     vary_accept,
 )
-from endpoint.protocol import read_request
-from endpoint.query_scan import QueryShape
-from endpoint.query_worker import Job
-from endpoint.service_description import SD, describe_service
+from endpoint.sparql import policy as guards
+from endpoint.sparql.protocol import read_request
+from endpoint.sparql.query_scan import QueryShape
+from endpoint.sparql.service_description import SD, describe_service
+from endpoint.sparql.worker import Job
 from graph.errors import UnknownFormat
 from graph.metadata import dataset_iri
 
@@ -69,7 +69,7 @@ def sparql() -> Response:
         named_graphs=req.named_graphs,
     )
     result = kg.pool.run(job)
-    if result.body is not None:  # whole and successful (endpoint/fast_path.py may keep it)
+    if result.body is not None:  # whole and successful (endpoint/http/fast_path.py may keep it)
         response = Response(result.body, **_content_type(result.media_type))
         response.headers["Content-Length"] = str(len(result.body))
         return _finish(response, etag)

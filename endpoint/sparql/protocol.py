@@ -15,7 +15,7 @@ from flask import Request
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
-from endpoint.errors import ProtocolError, RequestTooLarge, UnsupportedMediaType
+from endpoint.http.errors import ProtocolError, RequestTooLarge, UnsupportedMediaType
 from graph.config import Settings
 from graph.errors import QueryRefused
 

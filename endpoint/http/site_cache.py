@@ -2,8 +2,8 @@
 
 A page is a pure function of the dataset version and the request (path and query string, Accept,
 Accept-Language, the host and mount point its links are written for), so its ETag hashes exactly
-those (endpoint.http_cache.etag_for). A matching If-None-Match is answered 304 before any query
-runs; a finished page is kept in the process's result cache (endpoint/result_cache.py, shared
+those (endpoint.http.caching.etag_for). A matching If-None-Match is answered 304 before any query
+runs; a finished page is kept in the process's result cache (endpoint/http/result_cache.py, shared
 with /sparql and bounded by bytes), so a crawler re-reading a hub page costs a dictionary look-up.
 Only complete 200 responses are tagged and kept; the dumps are left to send_from_directory, which
 validates files by itself.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, request
 
-from endpoint.http_cache import cacheable, etag_for, is_fresh, not_modified
-from endpoint.result_cache import CachedResponse
+from endpoint.http.caching import cacheable, etag_for, is_fresh, not_modified
+from endpoint.http.result_cache import CachedResponse
 
 
 def install(bp: Blueprint, skip: tuple[str, ...] = ()) -> None:

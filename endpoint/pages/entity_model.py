@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
-from endpoint import describe
-from endpoint.terms import Linker, Term, dataset_of
+from endpoint.pages import describe
+from endpoint.pages.terms import Linker, Term, dataset_of
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABEL_PROPERTIES = (

@@ -5,7 +5,7 @@ a crawler re-fetching pages, a dashboard polling): a repeat that hits here is an
 stored status, headers and bytes without parsing, scanning or touching the query processes.
 
 What makes it safe:
-- keys are the strong ETags of `endpoint.http_cache`, which hash the dataset version and
+- keys are the strong ETags of `endpoint.http.caching`, which hash the dataset version and
   everything in the request that selects the response, so an entry can only ever answer the
   request that produced it, and a new build (new version, new keys) never meets old bytes; each
   entry also records its version and is refused for any other;

@@ -1,15 +1,15 @@
 """The policy of a public, anonymous endpoint: read-only, no outgoing requests, bounded input.
 
-Enforced on the scan of `endpoint.query_scan` before anything executes, because pyoxigraph would
-otherwise contact any `SERVICE` address itself. Updates could not run anyway (the executor only
-ever calls `Store.query` on a read-only store); refusing them here gives the caller a clear 403
-instead of a parser message.
+Enforced on the scan of `endpoint.sparql.query_scan` before anything executes, because
+pyoxigraph would otherwise contact any `SERVICE` address itself. Updates could not run anyway (the
+executor only ever calls `Store.query` on a read-only store); refusing them here gives the
+caller a clear 403 instead of a parser message.
 """
 
 from __future__ import annotations
 
-from endpoint.errors import ProtocolError
-from endpoint.query_scan import QueryShape, scan
+from endpoint.http.errors import ProtocolError
+from endpoint.sparql.query_scan import QueryShape, scan
 from graph.config import Settings
 from graph.errors import QueryRefused
 

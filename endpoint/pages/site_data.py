@@ -1,6 +1,6 @@
 """What the site's pages show, read from the store with the .rq files in graph/queries/pages/.
 
-Kept apart from the routes (endpoint/site.py) and from the drawing (endpoint/pictures.py): each
+Kept apart from the routes (endpoint/pages/site.py) and from the drawing (endpoint/pages/pictures.py): each
 function here runs one or two queries from a bound predicate or IRI and returns plain values.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Store
 
-from endpoint import describe
-from endpoint.pictures import Bar, BarGroup, MapPlace, TimelineItem, year_fraction
-from endpoint.terms import Linker, Term
+from endpoint.pages import describe
+from endpoint.pages.pictures import Bar, BarGroup, MapPlace, TimelineItem, year_fraction
+from endpoint.pages.terms import Linker, Term
 
 VOID = "http://rdfs.org/ns/void#"
 DCT = "http://purl.org/dc/terms/"

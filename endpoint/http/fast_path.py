@@ -11,7 +11,7 @@ hit is byte-for-byte what the app would send again. Only responses the app itsel
 the ETag this key gives are kept (the /sparql view's whole, successful answers: a streamed
 answer has no Content-Length, an error no ETag), and only when the cache takes their size.
 A matching If-None-Match is answered 304 with the same headers, bodiless; when the entry is gone
-the view still answers that 304 before reading the query (endpoint/sparql.py).
+the view still answers that 304 before reading the query (endpoint/sparql/views.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from werkzeug.http import parse_etags
 
 from endpoint.context import KGContext
-from endpoint.http_cache import key_for
-from endpoint.result_cache import CachedResponse
+from endpoint.http.caching import key_for
+from endpoint.http.result_cache import CachedResponse
 
 PATH = "/sparql"
 _BODY_HEADERS = frozenset({"content-type", "content-length"})

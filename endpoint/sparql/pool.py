@@ -33,14 +33,14 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import BinaryIO
 
-from endpoint import query_worker
-from endpoint.query_worker import DATA, END, Job, Outcome
+from endpoint.sparql import worker as query_worker
+from endpoint.sparql.worker import DATA, END, Job, Outcome
 from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing, UnknownFormat
 
 log = logging.getLogger(__name__)
 
 _CTX = multiprocessing.get_context("forkserver")
-_CTX.set_forkserver_preload(["endpoint.query_worker"])
+_CTX.set_forkserver_preload(["endpoint.sparql.worker"])
 
 START_TIMEOUT = 30.0
 
