@@ -1,7 +1,8 @@
 """What the site's pages show, read from the store with the .rq files in graph/queries/pages/.
 
 Kept apart from the routes (endpoint/pages/site.py) and from the drawing
-(endpoint/pages/pictures.py): each function here runs one or two queries from a bound predicate or IRI and returns plain values.
+(endpoint/pages/pictures.py): each function here runs one or two queries from a bound predicate or
+IRI and returns plain values.
 """
 
 from __future__ import annotations
