@@ -150,7 +150,7 @@ def _accept(settings: Settings, profile: Profile, path: Path) -> None:
         settings, profile, reviewed.accepted, endpoint=endpoint, review_file=path.name, day=day,
     )
     click.echo(f"{len(reviewed.accepted)} link(s) accepted -> {written} ({total} in the file); "
-               "set kgo:linkStatus of these entities in their own files", err=True)
+               "their status for this dataset is now verified (derived from the linkset)", err=True)
 
 
 def _check(settings: Settings, profile: Profile, client: SparqlClient, batch_size: int) -> None:
