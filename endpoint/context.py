@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 from pyoxigraph import Store
 
-from endpoint.http.result_cache import ResultCache
+from endpoint.http.caching import ResponseCache, init_caching
 from graph.config import Settings
 
 if TYPE_CHECKING:
+    from endpoint.sparql.lanes import Lanes
     from endpoint.sparql.pool import QueryPool
 
 
@@ -31,11 +32,15 @@ class KGContext:
     version: str
     store_dir: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)
-    pool: QueryPool | None = None  # created in init_context
+    pool: Lanes | QueryPool | None = None  # created in init_context
     pinned: object | None = None  # graph.store.PinnedBuild held for the process's lifetime
-    # finished responses by ETag (endpoint/http/result_cache.py); the site may keep pages here too
-    result_cache: ResultCache = field(default_factory=ResultCache.from_env)
+    # finished GET answers by ETag, for /sparql and the pages alike (endpoint/http/caching.py)
+    response_cache: ResponseCache = None  # type: ignore[assignment]  # made from the settings
     _named_graphs: list | None = None
+
+    def __post_init__(self) -> None:
+        if self.response_cache is None:
+            self.response_cache = ResponseCache.from_settings(self.settings)
 
     def named_graphs(self) -> list:
         """The store's named graphs, listed once per process (the store never changes under us)."""
@@ -48,7 +53,7 @@ class KGContext:
 
 def init_context(app: Flask, settings: Settings) -> KGContext:
     """Open the built store read-only once for this process and set up the query workers."""
-    from endpoint.sparql.pool import QueryPool
+    from endpoint.sparql.lanes import Lanes
     from graph.errors import StoreMissing
     from graph.queries import query_prefixes
     from graph.store import pin_current_build
@@ -67,19 +72,12 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
         version=pinned.version,
         store_dir=store_dir,
         prefixes=query_prefixes(settings.base_iri),
-        pool=QueryPool(store_dir, size=settings.threads, timeout=settings.query_timeout),
+        pool=Lanes(store_dir, settings),  # fast and heavy lanes of query processes
         pinned=pinned,
     )
     app.extensions["kg"] = ctx
-    _install_fast_path(app, ctx)
+    init_caching(app, ctx)
     return ctx
-
-
-def _install_fast_path(app: Flask, ctx: KGContext) -> None:
-    """Cached repeats of GET /sparql are answered in front of Flask (endpoint/http/fast_path.py)."""
-    from endpoint.http.fast_path import FastPath
-
-    app.wsgi_app = FastPath(app.wsgi_app, ctx)  # type: ignore[method-assign]
 
 
 def _init_remote(app: Flask, settings: Settings) -> KGContext:
@@ -98,7 +96,7 @@ def _init_remote(app: Flask, settings: Settings) -> KGContext:
         pool=RemotePool(store),
     )
     app.extensions["kg"] = ctx
-    _install_fast_path(app, ctx)
+    init_caching(app, ctx)
     return ctx
 
 

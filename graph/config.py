@@ -51,14 +51,36 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 4  # per gunicorn worker; also the size of its pool of query processes
+    threads: int = 32  # request threads per server worker: more than heavy_slots
+    # the HTTP server (docs/decisions/0007-http-server.md): granian, or gunicorn (gthread)
+    server: str = "granian"
+    header_timeout: float = 10.0  # s for the request line and headers; then the server closes
+    body_timeout: float = 10.0  # s for a request body; then 408 and the connection is closed
+    # lanes (endpoint/sparql/lanes.py): every query starts in the fast lane, one of
+    # query_processes per server worker, for fast_budget s; one still running is moved to the
+    # heavy lane: heavy_slots at once for the whole server, niced, up to query_timeout
+    query_processes: int = 4
+    fast_budget: float = 0.25
+    heavy_slots: int = 2
     cache_max_age: int = 300  # seconds, Cache-Control max-age on read responses
+    # the response cache (endpoint/http/caching.py), per server worker: total bytes (0 turns
+    # it off) and the biggest answer it keeps
+    result_cache_bytes: int = 64 * 1024 * 1024
+    result_cache_entry_bytes: int = 1024 * 1024
+    # one line per request from the HTTP server; off by default, as on Oxigraph's server: it costs
+    # more CPU than a cached answer (bench/results/2026-12-04-query-core.md)
+    access_log: bool = False
     query_timeout: float = 10.0
     max_query_length: int = 20_000
     max_request_bytes: int = 1_000_000
     html_row_limit: int = 1_000
     page_size: int = 50  # rows of a listing page of the site (sources, places, timeline, figures)
     service_allowlist: tuple[str, ...] = ()
+    # what a query may ask of the engine, measured on its parse (graph/query_reader.py): far
+    # above any real query, well below what overflows the engine; past one, a 400 names it
+    max_nesting: int = 64  # nested groups, subqueries, expressions, path groups
+    max_path_length: int = 1_000  # steps of one property path
+    max_patterns: int = 2_000  # triple patterns of one query, templates included
     # linking
     link_endpoint: str = "https://query.wikidata.org/sparql"
     link_timeout: float = 30.0
@@ -103,7 +125,10 @@ class Settings:
             raw = env.get("KG_" + f.name.upper())
             if raw is None:
                 continue
-            values[f.name] = _coerce(f, raw)
+            try:
+                values[f.name] = _coerce(f, raw)
+            except ValueError:
+                raise ValueError(f"KG_{f.name.upper()}={raw!r}: expected {f.type}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -111,8 +136,16 @@ class Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False, "": False}
+
+
 def _coerce(f: dataclasses.Field, raw: str) -> object:
     kind = str(f.type)
+    if kind == "bool":
+        if raw.strip().lower() not in _BOOLS:
+            raise ValueError(raw)
+        return _BOOLS[raw.strip().lower()]
     if "int" in kind and "Path" not in kind:
         return int(raw)
     if "float" in kind:

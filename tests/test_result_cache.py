@@ -1,6 +1,6 @@
-"""The in-process result cache (endpoint/http/result_cache.py): bounded, versioned, thread-safe, and
-what /sparql does with it (a repeat never reaches the query processes; a new build never meets
-old bytes)."""
+"""The one response cache (endpoint/http/caching.py): bounded, versioned, thread-safe, and what
+/sparql and the pages do with it (a repeat never reaches the query processes or the view; a 304
+never needs the cache; a new build never meets old bytes)."""
 
 from __future__ import annotations
 
@@ -12,66 +12,67 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from sparql_support import make_settings
 
 from endpoint import create_app
-from endpoint.http.result_cache import ENTRY_OVERHEAD, CachedResponse, ResultCache
+from endpoint.http.caching import ENTRY_OVERHEAD, CachedResponse, ResponseCache
+from graph.config import Settings
 
 LABELS = "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
 JSON = "application/sparql-results+json"
 
 
-def body(n: int, fill: bytes = b"x") -> CachedResponse:
-    return CachedResponse(fill * n, "text/plain")
+def body(n: int, fill: bytes = b"x", version: str = "v1") -> CachedResponse:
+    return CachedResponse(version, "200 OK", (("Content-Type", "text/plain"),), fill * n)
 
 
 # -- the cache itself ---------------------------------------------------------------------------
 
 
 def test_least_recently_used_entries_go_first_when_full():
-    entry = 1000
-    cache = ResultCache(max_bytes=3 * (entry + ENTRY_OVERHEAD), max_entry_bytes=10_000)
+    cost = body(1000).cost
+    cache = ResponseCache(max_bytes=3 * cost, max_entry_bytes=10_000)
     for key in "abc":
-        assert cache.put(key, "v1", body(entry, key.encode()))
+        assert cache.put(key, body(1000, key.encode()))
     assert cache.get("a", "v1") is not None  # a is now the most recent: b goes first
-    cache.put("d", "v1", body(entry))
+    cache.put("d", body(1000))
     assert cache.get("b", "v1") is None
     assert [cache.get(k, "v1").body[:1] for k in "acd"] == [b"a", b"c", b"x"]
     assert cache.size_bytes <= cache.max_bytes and len(cache) == 3
 
 
 def test_an_entry_over_the_per_entry_cap_is_not_kept():
-    cache = ResultCache(max_bytes=1 << 20, max_entry_bytes=4096)
+    cache = ResponseCache(max_bytes=1 << 20, max_entry_bytes=4096)
     assert not cache.accepts(4096)
-    assert not cache.put("big", "v1", body(4096))
+    assert not cache.put("big", body(4096))
     assert cache.get("big", "v1") is None and cache.size_bytes == 0
-    assert cache.accepts(4096 - ENTRY_OVERHEAD) and cache.put("ok", "v1", body(100))
+    assert cache.accepts(4096 - ENTRY_OVERHEAD) and cache.put("ok", body(100))
 
 
 def test_an_entry_of_another_version_is_never_served():
-    cache = ResultCache()
-    cache.put("k", "build-1", body(10, b"1"))
+    cache = ResponseCache(1 << 20, 1 << 16)
+    cache.put("k", body(10, b"1", "build-1"))
     assert cache.get("k", "build-2") is None
-    cache.put("k", "build-2", body(10, b"2"))  # replaces, and its size is counted once
+    cache.put("k", body(10, b"2", "build-2"))  # replaces, and its size is counted once
     assert cache.get("k", "build-2").body == b"2" * 10 and cache.get("k", "build-1") is None
     assert cache.size_bytes == body(10).cost
 
 
-def test_zero_bytes_turns_it_off_and_sizes_come_from_the_environment():
-    off = ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "0"})
-    assert not off.enabled and not off.put("k", "v", body(1)) and off.get("k", "v") is None
-    sized = ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "5000",
-                                  "KG_RESULT_CACHE_ENTRY_BYTES": "2000"})
+def test_zero_bytes_turns_it_off_and_sizes_come_from_the_settings():
+    off = ResponseCache.from_settings(Settings.from_env({"KG_RESULT_CACHE_BYTES": "0"}))
+    assert not off.enabled and not off.put("k", body(1)) and off.get("k", "v1") is None
+    sized = ResponseCache.from_settings(Settings.from_env(
+        {"KG_RESULT_CACHE_BYTES": "5000", "KG_RESULT_CACHE_ENTRY_BYTES": "2000"}))
     assert (sized.max_bytes, sized.max_entry_bytes) == (5000, 2000)
     with pytest.raises(ValueError, match="KG_RESULT_CACHE_BYTES='lots'"):
-        ResultCache.from_env({"KG_RESULT_CACHE_BYTES": "lots"})
+        Settings.from_env({"KG_RESULT_CACHE_BYTES": "lots"})
 
 
 def test_threads_putting_and_getting_keep_the_byte_count_exact():
-    cache = ResultCache(max_bytes=20 * (100 + ENTRY_OVERHEAD), max_entry_bytes=10_000)
+    cache = ResponseCache(max_bytes=20 * body(100).cost, max_entry_bytes=10_000)
 
     def work(t: int) -> None:
         for i in range(2000):
             key = f"{(t * 7 + i) % 60}"
-            cache.put(key, "v", body(100 + (i % 3), key.encode()[:1]))
-            got = cache.get(key, "v")
+            cache.put(key, body(100 + (i % 3), key.encode()[:1]))
+            got = cache.get(key, "v1")
             assert got is None or got.body[:1] == key.encode()[:1]
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
@@ -80,7 +81,7 @@ def test_threads_putting_and_getting_keep_the_byte_count_exact():
     for t in threads:
         t.join()
     with cache._lock:
-        counted = sum(entry.cost for _, entry in cache._entries.values())
+        counted = sum(entry.cost for entry in cache._lru.values())
     assert counted == cache.size_bytes <= cache.max_bytes
 
 
@@ -104,7 +105,7 @@ class CountingPool:
 @pytest.fixture
 def counted(app):
     kg = app.extensions["kg"]
-    kg.result_cache.clear()
+    kg.response_cache.clear()
     real, kg.pool = kg.pool, CountingPool(kg.pool)
     yield kg.pool
     kg.pool = real
@@ -127,7 +128,7 @@ def test_a_304_is_answered_before_the_query_is_read(app, counted, monkeypatch):
     client = app.test_client()
     query = {"query": LABELS}
     etag = client.get("/sparql", query_string=query).headers["ETag"]
-    app.extensions["kg"].result_cache.clear()
+    app.extensions["kg"].response_cache.clear()
 
     def no_scan(*args, **kwargs):
         raise AssertionError("the query was scanned for a 304")
@@ -156,7 +157,7 @@ def test_errors_are_not_cached(app, counted):
     client = app.test_client()
     broken = {"query": "SELECT * WHERE { ?s ?p }"}
     assert [client.get("/sparql", query_string=broken).status_code for _ in range(2)] == [400, 400]
-    assert len(app.extensions["kg"].result_cache) == 0
+    assert len(app.extensions["kg"].response_cache) == 0
 
 
 def test_a_new_build_gets_new_etags_and_never_old_bytes(tmp_path):
@@ -171,8 +172,8 @@ def test_a_new_build_gets_new_etags_and_never_old_bytes(tmp_path):
     apps = [create_app(old), create_app(new)]
     try:
         # one cache across both, as if it outlived the swap: the version keeps them apart
-        shared = apps[0].extensions["kg"].result_cache
-        apps[1].extensions["kg"].result_cache = shared
+        shared = apps[0].extensions["kg"].response_cache
+        apps[1].extensions["kg"].response_cache = shared
         query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
         first = apps[0].test_client().get("/sparql", query_string=query)
         second = apps[1].test_client().get("/sparql", query_string=query,
@@ -208,8 +209,8 @@ def test_a_cached_repeat_revalidates_to_a_bodiless_304_and_head_has_no_body(app,
 
 def test_only_what_fits_is_kept(app, counted):
     kg = app.extensions["kg"]
-    small = ResultCache(max_bytes=1 << 20, max_entry_bytes=ENTRY_OVERHEAD + 64)
-    real, kg.result_cache = kg.result_cache, small
+    small = ResponseCache(max_bytes=1 << 20, max_entry_bytes=ENTRY_OVERHEAD + 64)
+    real, kg.response_cache = kg.response_cache, small
     try:
         client = app.test_client()
         for _ in range(2):
@@ -217,4 +218,68 @@ def test_only_what_fits_is_kept(app, counted):
             assert r.status_code == 200 and len(r.data) > 64
         assert counted.jobs == 2 and len(small) == 0
     finally:
-        kg.result_cache = real
+        kg.response_cache = real
+
+
+# -- the pages with it --------------------------------------------------------------------------
+
+PAGE = "/page/event/khojaly-massacre"
+
+
+def test_a_page_is_kept_and_its_304_needs_no_cache(app, monkeypatch):
+    import endpoint.pages.entities as entities
+
+    kg = app.extensions["kg"]
+    kg.response_cache.clear()
+    real, renders = entities.render_template, []
+
+    def counting(*args, **kwargs):
+        renders.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(entities, "render_template", counting)
+    client = app.test_client()
+    html = {"Accept": "text/html"}
+    first = client.get(PAGE, headers=html)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert "Accept-Language" in first.headers["Vary"] and len(kg.response_cache) == 1
+    again = client.get(PAGE, headers=html)
+    assert again.data == first.data and dict(again.headers) == dict(first.headers)
+    assert len(renders) == 1
+    kg.response_cache.clear()  # evicted: the 304 is computed from the request, not looked up
+    revalidated = client.get(PAGE, headers={**html, "If-None-Match": first.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.data == b""
+    assert revalidated.headers["ETag"] == first.headers["ETag"] and len(renders) == 1
+    assert "Accept-Language" in revalidated.headers["Vary"]
+    assert revalidated.headers["Access-Control-Allow-Origin"] == "*"
+    other = client.get(PAGE, headers={**html, "Accept-Language": "az",
+                                      "If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200 and other.headers["ETag"] != first.headers["ETag"]
+    assert len(renders) == 2  # another language is another tag: rendered, not a stale 304
+
+
+def test_the_ontology_page_is_rendered_once_per_process(app, monkeypatch):
+    import graph.ontology_docs
+
+    kg = app.extensions["kg"]
+    kg.response_cache.clear()
+    real, calls = graph.ontology_docs.render_html, []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(graph.ontology_docs, "render_html", counting)
+    pages = [app.test_client().get("/ontology", headers={"Accept": "text/html"}) for _ in range(3)]
+    assert [p.status_code for p in pages] == [200] * 3 and len(calls) == 1
+    assert pages[2].data == pages[0].data and b"<html" in pages[0].data.lower()
+
+
+def test_static_files_keep_their_own_validators(app):
+    client = app.test_client()
+    kept = len(app.extensions["kg"].response_cache)
+    with client.get("/static/site.css") as css:
+        assert css.status_code == 200 and css.headers.get("ETag")
+    assert len(app.extensions["kg"].response_cache) == kept
+    with client.get("/static/site.css", headers={"If-None-Match": css.headers["ETag"]}) as again:
+        assert again.status_code == 304

@@ -175,7 +175,7 @@ def test_large_result_is_streamed_whole_without_a_length(client, app):
     # so the length is not known when the 200 goes out, and such a result is never cached
     values = " ".join(str(n) for n in range(200))
     query = f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
-    cache = app.extensions["kg"].result_cache
+    cache = app.extensions["kg"].response_cache
     r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
     assert r.status_code == 200
     assert "Content-Length" not in r.headers and len(r.data) > 256 * 1024

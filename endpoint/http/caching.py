@@ -1,62 +1,211 @@
-"""HTTP caching of read responses: a strong ETag from the dataset version and the request.
+"""HTTP caching of read responses: one ETag scheme, one bounded response cache, before Flask.
 
-The store only changes by a new build (a new version), so a response is a pure function of the
-version and what was asked: the ETag hashes both, a matching If-None-Match is answered 304 before
-any work is done, and shared caches may keep responses for `settings.cache_max_age` seconds.
-Read replicas behind a cache then scale on the dataset version alone.
+The store only changes by a new build (a new dataset version), so a GET is a pure function of the
+version and the raw request. The ETag (`etag_for`) hashes exactly that: the version, the host and
+mount point the page's links are written for, the path, the raw query string and the raw Accept
+and Accept-Language headers. Nothing needs parsing, so the middleware (`ConditionalCache`) can:
+
+1. answer a matching If-None-Match with 304 before any work, whether or not the cache still holds
+   the 200 (the tag is computed, never looked up);
+2. replay a finished 200 from the response cache, byte for byte (status, every header, the body),
+   without routing, a request object, a view or any after-request hook;
+3. otherwise run the app, which tags every successful GET with the same key (`init_caching`), and
+   keep the answer when it is whole (a Content-Length) and fits.
+
+Two spellings of one request get two tags: a miss, never a wrong answer. A new build gives new
+tags, and each entry also records its version and is refused for any other. /static/ and /dumps/
+are left to Werkzeug's file validators. The cache (cachetools' LRU bounded by bytes, total and per
+entry: KG_RESULT_CACHE_BYTES, 0 turns it off, and KG_RESULT_CACHE_ENTRY_BYTES) is per process.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
-from flask import Request, Response
+from cachetools import LRUCache
+from flask import Flask, Response, request
+from werkzeug.http import parse_etags
+
+from endpoint.http.cors import EXPOSE_HEADERS
+
+# what an entry costs beyond its body and headers: the key, the tuple, the LRU's links (an estimate)
+ENTRY_OVERHEAD = 512
+ENVIRON_KEY = "kg.etag"  # the request's ETag, computed once by the middleware, read by the app
+UNCACHED_PREFIXES = ("/static/", "/dumps/")  # files: Werkzeug validates them itself
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
-def etag_for(version: str, *parts: object) -> str:
-    """A strong validator: the same version and the same request give the same tag."""
+def etag_for(version: str, environ: dict) -> str:
+    """The strong validator of a GET or HEAD: the same version and raw request, the same tag."""
     digest = hashlib.sha256(version.encode("utf-8"))
-    for part in parts:
+    for name in ("HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "HTTP_ACCEPT",
+                 "HTTP_ACCEPT_LANGUAGE"):
         digest.update(b"\x00")
-        digest.update(repr(part).encode("utf-8"))
+        digest.update(environ.get(name, "").encode("latin-1", "replace"))
     return digest.hexdigest()[:40]
 
 
-def is_fresh(request: Request, etag: str) -> bool:
-    """Does the client already hold this representation? (RFC 9110 §13.1.2: weak comparison.)"""
-    return request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag)
+def vary_for(path: str) -> str:
+    """What a tagged response varies on: /sparql negotiates only Accept, pages language too."""
+    return "Accept" if path == "/sparql" else "Accept, Accept-Language"
 
 
-def cacheable(response: Response, etag: str, max_age: int) -> Response:
-    response.set_etag(etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    return response
+@dataclass(frozen=True)
+class CachedResponse:
+    """A finished answer as the app sent it, and the build it belongs to."""
+
+    version: str
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def cost(self) -> int:
+        return len(self.body) + ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in self.headers)
 
 
-def not_modified(etag: str, max_age: int) -> Response:
-    return cacheable(Response(status=304), etag, max_age)
+class ResponseCache:
+    """cachetools' LRU bounded by bytes (total and per entry), behind one lock for the threads."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int):
+        self.max_bytes = max(0, max_bytes)
+        self.max_entry_bytes = min(max(0, max_entry_bytes), self.max_bytes)
+        self._lru: LRUCache = LRUCache(maxsize=max(1, self.max_bytes), getsizeof=_cost)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings) -> ResponseCache:
+        return cls(settings.result_cache_bytes, settings.result_cache_entry_bytes)
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self._lru.currsize)
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+    def accepts(self, size: int) -> bool:
+        """Would a body of `size` bytes be kept? (Lets a caller skip collecting one.)"""
+        return self.enabled and size + ENTRY_OVERHEAD <= self.max_entry_bytes
+
+    def get(self, key: str, version: str) -> CachedResponse | None:
+        with self._lock:
+            found = self._lru.get(key)
+        return found if found is not None and found.version == version else None
+
+    def put(self, key: str, entry: CachedResponse) -> bool:
+        """Keep `entry` under `key`; False when it is too big to keep (or the cache is off)."""
+        if not self.enabled or entry.cost > self.max_entry_bytes:
+            return False
+        with self._lock:
+            self._lru[key] = entry
+        return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lru.clear()
 
 
-def request_key(version: str, resource: str, request: Request) -> str | None:
-    """The ETag of a GET (or HEAD) of `resource`, computed from the raw request alone.
-
-    Hashes the dataset version, the method, the raw query string (the query, the dataset and
-    `format` parameters) and the raw Accept header: everything that selects the response, and
-    nothing that needs parsing. So If-None-Match is checked, and a result cache consulted, before
-    any work; two spellings of one request get two tags, which costs a cache a miss, never a wrong
-    answer. HEAD shares GET's tag (same representation). None for other methods: never cached.
-    """
-    if request.method not in ("GET", "HEAD"):
-        return None
-    return key_for(version, resource, request.query_string, request.headers.get("Accept", ""))
+def _cost(entry: CachedResponse) -> int:
+    return entry.cost
 
 
-def key_for(version: str, resource: str, query_string: bytes, accept: str) -> str:
-    """`request_key` from the raw pieces (also used on the WSGI environ by the fast path)."""
-    digest = hashlib.sha256(version.encode("utf-8"))
-    for part in (resource.encode("utf-8"), b"GET", query_string,
-                 accept.encode("latin-1", "replace")):
-        digest.update(b"\x00")
-        digest.update(part)
-    return digest.hexdigest()[:40]
+class _Context(Protocol):  # what the middleware needs of endpoint.context.KGContext
+    version: str
+    response_cache: ResponseCache
+    settings: object
+
+
+class ConditionalCache:
+    """WSGI middleware: 304 by computation, 200 by replay, else the app (whose answer it keeps)."""
+
+    def __init__(self, wsgi_app: Callable, ctx: _Context):
+        self.wsgi_app, self.ctx = wsgi_app, ctx
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD") or path.startswith(UNCACHED_PREFIXES):
+            return self.wsgi_app(environ, start_response)
+        ctx = self.ctx
+        key = environ[ENVIRON_KEY] = etag_for(ctx.version, environ)
+        hit = ctx.response_cache.get(key, ctx.version)
+        inm = environ.get("HTTP_IF_NONE_MATCH")
+        if inm and _matches(inm, key):
+            start_response("304 NOT MODIFIED", _not_modified_headers(hit, key, path, ctx))
+            return []
+        if hit is not None:
+            start_response(hit.status, list(hit.headers))
+            return [] if method == "HEAD" else [hit.body]
+        if method == "HEAD" or not ctx.response_cache.enabled:
+            return self.wsgi_app(environ, start_response)
+        return self._run_and_keep(key, environ, start_response)
+
+    def _run_and_keep(self, key: str, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        seen: dict = {}
+
+        def capture(status: str, headers: list, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        app_iter = self.wsgi_app(environ, capture)
+        headers = {k.lower(): v for k, v in seen.get("headers", ())}
+        length = headers.get("content-length", "")
+        cache = self.ctx.response_cache
+        if (not seen.get("status", "").startswith("200 ") or headers.get("etag") != f'"{key}"'
+                or not length.isdigit() or not cache.accepts(int(length))):
+            return app_iter
+        try:
+            body = b"".join(app_iter)
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        if len(body) == int(length):
+            cache.put(key, CachedResponse(self.ctx.version, seen["status"],
+                                          tuple(seen["headers"]), body))
+        return [body]
+
+
+def _matches(if_none_match: str, key: str) -> bool:
+    """RFC 9110 §13.1.2, weak comparison. `*` goes to the app: it must know the answer exists."""
+    tags = parse_etags(if_none_match)
+    return not tags.star_tag and tags.contains_weak(key)
+
+
+def _not_modified_headers(hit: CachedResponse | None, key: str, path: str,
+                          ctx: _Context) -> list[tuple[str, str]]:
+    """The 200's headers without its body's, or, when the 200 is gone, the ones it had."""
+    if hit is not None:
+        return [h for h in hit.headers if h[0].lower() not in _BODY_HEADERS]
+    return [
+        ("ETag", f'"{key}"'),
+        ("Cache-Control", f"public, max-age={ctx.settings.cache_max_age}"),
+        ("Vary", vary_for(path)),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
+    ]
+
+
+def init_caching(app: Flask, ctx: _Context) -> None:
+    """Put the middleware in front of `app` and tag its successful GETs with the request's key."""
+    app.wsgi_app = ConditionalCache(app.wsgi_app, ctx)  # type: ignore[method-assign]
+
+    @app.after_request
+    def _tag(response: Response) -> Response:
+        key = request.environ.get(ENVIRON_KEY)
+        if key is None or response.status_code != 200 or "ETag" in response.headers:
+            return response  # not a cacheable GET, an error, or a file with its own validator
+        response.set_etag(key)
+        response.cache_control.public = True
+        response.cache_control.max_age = ctx.settings.cache_max_age
+        for header in vary_for(request.path).split(", "):
+            response.vary.add(header)
+        return response

@@ -17,7 +17,6 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
-from endpoint.http import site_cache
 from endpoint.http.negotiation import best_format, vary_accept
 from endpoint.pages import describe
 from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
@@ -25,7 +24,6 @@ from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
 
 bp = Blueprint("entities", __name__)
-site_cache.install(bp)
 
 #: extension -> format of a data document (pyoxigraph knows the media types).
 DATA_FORMATS: dict[str, RdfFormat] = {

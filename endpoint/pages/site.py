@@ -26,7 +26,6 @@ from flask import (
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
-from endpoint.http import site_cache
 from endpoint.http.negotiation import best_format, vary_accept
 from endpoint.pages import pictures
 from endpoint.pages.entities import DATA_FORMATS, render_entity
@@ -40,7 +39,6 @@ from graph.queries import examples
 from graph.store import DUMPS_DIR, dumps_dir
 
 bp = Blueprint("site", __name__)
-site_cache.install(bp, skip=("site.dump",))
 
 HTML = "text/html"
 RDF_OFFERED = (HTML, *DATA_FORMATS.values())
@@ -202,10 +200,8 @@ def ontology() -> Response:
     kg = get_kg()
     fmt = best_format(request, RDF_OFFERED)
     if fmt == HTML:
-        cache = current_app.extensions.setdefault("kg_ontology_html", {})
-        if kg.version not in cache:
-            cache[kg.version] = ontology_docs.render_html(kg.store, kg.settings.base_iri)
-        return vary_accept(Response(cache[kg.version], mimetype=HTML))
+        html = ontology_docs.render_html(kg.store, kg.settings.base_iri)
+        return vary_accept(Response(html, mimetype=HTML))
     graph = NamedNode(graph_iri(kg.settings.base_iri, ontology_docs.ONTOLOGY_GRAPH))
     return vary_accept(_graph_response([graph], fmt))
 

@@ -1,10 +1,9 @@
 """The SPARQL 1.1 Protocol endpoint: GET and POST /sparql.
 
 The order of work is the point of this module, cheapest first:
-1. a repeated GET held by the result cache never gets here: endpoint/http/fast_path.py answers it
-   (200, or 304 on a matching If-None-Match) in front of Flask. Otherwise the ETag is computed
-   from the raw request (http_cache.request_key) and a matching If-None-Match is a 304 before
-   the query is even parsed;
+1. a GET whose ETag the client holds (304) or the response cache holds (200) never gets here:
+   endpoint/http/caching.py answers it in front of Flask from the raw request, before the query
+   is even parsed, and tags (and keeps) what this view answers;
 2. read the request (protocol.py), refuse what the policy forbids (guards.py), negotiate;
 3. run the query in a killable worker (executor.py). A small result comes back whole, so its
    status is known before the first byte of the body (and a GET's is cached); a big one is
@@ -23,7 +22,6 @@ from pyoxigraph import RdfFormat, serialize
 from werkzeug.routing import BuildError
 
 from endpoint.context import get_kg
-from endpoint.http.caching import cacheable, etag_for, is_fresh, not_modified, request_key
 from endpoint.http.negotiation import (
     GRAPH_FORMATS,
     RESULTS_FORMATS,
@@ -33,10 +31,10 @@ from endpoint.http.negotiation import (
 )
 from endpoint.sparql import policy as guards
 from endpoint.sparql.protocol import read_request
-from endpoint.sparql.query_scan import QueryShape
 from endpoint.sparql.service_description import SD, describe_service
 from endpoint.sparql.worker import Job
 from graph.errors import UnknownFormat
+from graph.query_reader import QueryInfo
 from graph.metadata import dataset_iri
 
 bp = Blueprint("sparql", __name__)
@@ -48,10 +46,6 @@ HTML = "text/html"
 def sparql() -> Response:
     kg = get_kg()
     settings = kg.settings
-    etag = request_key(kg.version, "sparql", request)  # None: not a GET, never cached
-    if etag is not None:
-        if not request.if_none_match.star_tag and is_fresh(request, etag):
-            return vary_accept(not_modified(etag, settings.cache_max_age))
     req = read_request(request, settings)
     if req.query is None:
         return _service_description()
@@ -69,21 +63,19 @@ def sparql() -> Response:
         named_graphs=req.named_graphs,
     )
     result = kg.pool.run(job)
-    if result.body is not None:  # whole and successful (endpoint/http/fast_path.py may keep it)
+    if result.body is not None:  # whole and successful (endpoint/http/caching.py may keep it)
         response = Response(result.body, **_content_type(result.media_type))
         response.headers["Content-Length"] = str(len(result.body))
-        return _finish(response, etag)
+        return _finish(response)
     response = Response(result.chunks(), **_content_type(result.media_type))
     response.call_on_close(result.close)
     if result.size is not None:  # a spooled result (remote backend); a streamed one is chunked
         response.headers["Content-Length"] = str(result.size)
-    return _finish(response, etag)
+    return _finish(response)
 
 
-def _finish(response: Response, etag: str | None) -> Response:
+def _finish(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if etag is not None:
-        cacheable(response, etag, get_kg().settings.cache_max_age)
     return vary_accept(response)
 
 
@@ -92,7 +84,7 @@ def _content_type(media_type: str) -> dict[str, str]:
     return {"content_type": media_type} if ";" in media_type else {"mimetype": media_type}
 
 
-def _negotiate(shape: QueryShape) -> tuple[str | None, str | None]:
+def _negotiate(shape: QueryInfo) -> tuple[str | None, str | None]:
     """Media types for a solutions/boolean result and for a graph result.
 
     When the scan knows the query form, only that side is negotiated and a failure is a 406 now.
@@ -121,15 +113,11 @@ def _service_description() -> Response:
         return vary_accept(redirect(_query_ui(), 303))
     assert isinstance(fmt, RdfFormat)
     endpoint_url = request.base_url
-    etag = etag_for(kg.version, "service-description", endpoint_url, fmt.media_type)
-    if is_fresh(request, etag):
-        return vary_accept(not_modified(etag, kg.settings.cache_max_age))
     triples = describe_service(
         endpoint_url, dataset_iri(kg.settings.base_iri), kg.named_graphs()
     )
     body = serialize(triples, format=fmt, prefixes={"sd": SD})
-    response = Response(body, mimetype=fmt.media_type)
-    return vary_accept(cacheable(response, etag, kg.settings.cache_max_age))
+    return vary_accept(Response(body, mimetype=fmt.media_type))
 
 
 def _query_ui() -> str:
