@@ -14,6 +14,7 @@ STANDARD_PREFIXES: dict[str, str] = {
     "owl": "http://www.w3.org/2002/07/owl#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "skosxl": "http://www.w3.org/2008/05/skos-xl#",
     "dcterms": "http://purl.org/dc/terms/",
     "schema": "https://schema.org/",
     "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",

@@ -34,6 +34,8 @@ LABEL = {
     S5: "Khojaly massacre: Victims (English Wikipedia, summarising Memorial)",
     S6: "Khojaly Massacre (English Wikipedia, August 2017 copy)",
 }
+EN_WP = "Khojaly massacre (English Wikipedia, undated copy)"
+RU_WP = "Ходжалинская резня (Russian Wikipedia, undated copy)"
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +176,13 @@ def test_names_by_source(store):
         (LABEL[S6], "Khojaly massacre", "Western governments and media"),
         (LABEL[S6], "Khojaly tragedy", "Western governments and media"),
         (LABEL[S6], "Battle for Khojaly", "Western governments and media"),
+        # names in other languages, from stored pages (data/texts/): issue 12
+        (EN_WP, "Xocalı soyqırımı", "Azerbaijani sources"),
+        (EN_WP, "Xocalı faciəsi", "Azerbaijani sources"),
+        (EN_WP, "Խոջալուի արյունահեղություն", None),
+        (RU_WP, "Ходжалинская резня", None),
+        (RU_WP, "Xocalı faciəsi", "Azerbaijani sources"),
+        ("report.az", "Khojaly Genocide Memorial", None),
     }
 
 
@@ -183,7 +192,8 @@ def test_claims_with_quotes(store):
     for r in rows:
         per_source[r["sourceLabel"]] = per_source.get(r["sourceLabel"], 0) + 1
     assert per_source == {
-        LABEL[S1]: 15, LABEL[S2]: 3, LABEL[S3]: 7, LABEL[S4]: 9, LABEL[S5]: 1, LABEL[S6]: 7}
+        LABEL[S1]: 15, LABEL[S2]: 3, LABEL[S3]: 7, LABEL[S4]: 9, LABEL[S5]: 1, LABEL[S6]: 7,
+        EN_WP: 3, RU_WP: 2, "report.az": 1}
     with open(ROOT / "data/texts/caliber-2026-khojaly-commemoration.txt", encoding="utf-8") as f:
         seed = f.read()
     for r in rows:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from endpoint.pages import describe
+from endpoint.pages.attribution import LinkState, NameUse, link_states, name_uses
 from endpoint.pages.terms import Linker, Term, dataset_of
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -20,6 +21,10 @@ LABEL_PROPERTIES = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
     "http://www.w3.org/2004/02/skos/core#altLabel",
     "https://schema.org/name",
+)
+#: a thing's names as resources (SKOS-XL): shown in the names table with who uses them
+NAME_PROPERTIES = tuple(
+    "http://www.w3.org/2008/05/skos-xl#" + p for p in ("prefLabel", "altLabel", "hiddenLabel")
 )
 EXTERNAL_LINK_PROPERTIES = (
     "http://www.w3.org/2002/07/owl#sameAs",
@@ -79,6 +84,9 @@ class EntityPage:
     claims_total: int = 0  # capped at CLAIMS_COUNT_CAP + 1 (shown as "500+")
     claims_query: str = ""  # SPARQL that lists every claim about the entity, for the query UI
     incoming_query: str = ""  # SPARQL that lists every link to the entity
+    #: (name, language) -> who uses it, per which claim and source (attested names only)
+    name_uses: dict[tuple[str, str], list[NameUse]] = field(default_factory=dict)
+    link_states: list[LinkState] = field(default_factory=list)  # one per target dataset
 
 
 class PageBuilder:
@@ -103,11 +111,12 @@ class PageBuilder:
         for t in triples:
             by_subject.setdefault(t.subject, []).append(t)
         own = by_subject.get(subject, [])
-        main = self._node(subject, by_subject, skip=(RDF_TYPE, *LABEL_PROPERTIES))
+        main = self._node(subject, by_subject, skip=(RDF_TYPE, *LABEL_PROPERTIES, *NAME_PROPERTIES))
+        names = {t.object for t in own if t.predicate.value in NAME_PROPERTIES}
         hash_nodes = [
             self._node(s, by_subject, anchor=s.value.partition("#")[2])
             for s in by_subject
-            if isinstance(s, NamedNode) and s.value.startswith(iri + "#")
+            if isinstance(s, NamedNode) and s.value.startswith(iri + "#") and s not in names
         ]
         links, has_more = describe.incoming(self.store, self.base_iri, iri, offset, INCOMING_PAGE)
         counts = describe.incoming_counts(self.store, self.base_iri, iri)
@@ -141,6 +150,8 @@ class PageBuilder:
             incoming_next=offset + INCOMING_PAGE if has_more else None,
             incoming_prev=max(0, offset - INCOMING_PAGE) if offset > 0 else None,
             incoming_capped=describe.counts_capped(counts),
+            name_uses=name_uses(self.store, self.base_iri, iri, self.term),
+            link_states=link_states(self.store, self.base_iri, iri, self.term),
         )
 
     def kgo(self, local: str) -> str:
