@@ -143,8 +143,8 @@ def _entities(store, base: str, limit: int) -> list[str]:
 
 def build_mix(settings, entities: int = 12, graphs: int = 6) -> list[Call]:
     """The requests of the mix, over the store `settings` points to."""
-    from endpoint.sparql.query_scan import scan
-    from graph.queries import examples
+    from graph.queries import examples, query_prefixes
+    from graph.query_reader import read
     from graph.store import dumps_dir, open_store
 
     store = open_store(settings)
@@ -157,7 +157,7 @@ def build_mix(settings, entities: int = 12, graphs: int = 6) -> list[Call]:
         calls.append(Call("page", slug, "GET", f"/page/{slug}", (("Accept", "text/html"),)))
     for q in examples():
         # federated examples call an allow-listed remote endpoint: not on loopback, not here
-        if not q.params and not scan(q.text).services:
+        if not q.params and not read(q.text, base, query_prefixes(base)).services:
             calls.append(_sparql("example", q.name, q.text, JSON))
     names = [r["g"].value for r in store.query(
         "SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g")]

@@ -78,7 +78,7 @@ class Settings:
     service_allowlist: tuple[str, ...] = ()
     # what a query may ask of the engine, measured on its parse (graph/query_reader.py): far
     # above any real query, well below what overflows the engine; past one, a 400 names it
-    max_nesting: int = 64  # nested groups, subqueries, expressions, path groups
+    max_nesting: int = 128  # nested groups, subqueries, expressions, path groups
     max_path_length: int = 1_000  # steps of one property path
     max_patterns: int = 2_000  # triple patterns of one query, templates included
     # linking

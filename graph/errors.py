@@ -22,6 +22,13 @@ class QuerySyntaxError(KGError):
     status = 400
 
 
+class QueryLimitExceeded(KGError):
+    """A query past a limit that keeps the engine from overflowing (nesting, path, patterns);
+    the message names the limit and the setting that raises it."""
+
+    status = 400
+
+
 class QueryRefused(KGError):
     """A query that parses but is not allowed here (update, SERVICE off the allow-list...)."""
 

@@ -49,10 +49,10 @@ from pyoxigraph import (
 from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from graph.errors import KGError, QueryTimeout, StoreMissing
+from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
-from graph.query_text import prepare, with_dataset
+from graph.query_rewrite import prepare, with_dataset
 
 RESULTS_JSON = "application/sparql-results+json"
 VIRTRDF_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
@@ -171,10 +171,14 @@ class RemoteStore:
     ):
         """Run a query remotely with `Store.query`'s options; pyoxigraph results back.
 
-        Raises SyntaxError (as pyoxigraph does) when the server rejects the query as malformed,
-        QueryTimeout when it overruns, RemoteError for any other failure of the server.
+        Raises SyntaxError (as pyoxigraph does) when our reader or the server rejects the query
+        as malformed, QueryTimeout when it overruns, RemoteError for any other failure of the
+        server.
         """
-        text = prepare(query, base_iri=base_iri, prefixes=prefixes, substitutions=substitutions)
+        try:
+            text = prepare(query, base_iri=base_iri, prefixes=prefixes, substitutions=substitutions)
+        except QuerySyntaxError as err:
+            raise SyntaxError(str(err)) from None
         defaults: list[str] = []
         named: list[str] = [g.value for g in named_graphs or ()]
         if default_graph is not None:
@@ -189,7 +193,10 @@ class RemoteStore:
             # FROM clauses in the text, not protocol parameters: Virtuoso echoes each
             # default-graph-uri as a response header, and past 100 headers Python's http.client
             # refuses the response.
-            placed = with_dataset(text, defaults, named)
+            try:
+                placed = with_dataset(text, defaults, named)
+            except QuerySyntaxError as err:
+                raise SyntaxError(str(err)) from None
             if placed is not None:
                 text, defaults, named = placed, [], []
         return self._send(text, defaults, named)

@@ -32,16 +32,20 @@ from endpoint import create_app
 from graph.cli import main
 from graph.errors import QueryTimeout
 from graph.queries import examples, run
-from graph.query_text import bind_values, scan, with_dataset
+from graph.query_reader import read
+from graph.query_rewrite import bind_values, prepare, with_dataset
 from graph.remote import RemoteStore, _solutions, wkt
 from graph.store import open_store
 
 # -- query text (no server) ---------------------------------------------------------------------
 
 
+RDFS = {"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
+
+
 def test_values_go_first_in_the_top_level_where_group_and_the_term_in_place():
     q = 'SELECT ?e ?l WHERE { ?e rdfs:label ?l FILTER(?l != "}{?e") } ORDER BY ?e'
-    out = bind_values(q, {Variable("e"): NamedNode("http://ex/a")})
+    out = bind_values(q, {Variable("e"): NamedNode("http://ex/a")}, prefixes=RDFS)
     assert out == (
         "SELECT ?e ?l WHERE { VALUES (?e) { (<http://ex/a>) }  <http://ex/a> rdfs:label ?l "
         'FILTER(?l != "}{?e") } ORDER BY ?e'
@@ -72,9 +76,9 @@ def test_values_skip_a_construct_template_and_braces_in_strings_and_comments():
         "# a comment with { braces }\n"
         'CONSTRUCT { ?e <http://ex/p#x> "{" } WHERE { ?e ?p ?o }'
     )
-    found = scan(q)
+    found = read(q)
     assert found.form == "CONSTRUCT"
-    assert q[found.where : found.where + 5] == "WHERE"
+    assert q[found.where_at : found.where_at + 5] == "WHERE"
     out = bind_values(q, {Variable("o"): Literal('say "hi"', language="en")})
     assert 'WHERE { VALUES (?o) { ("say \\"hi\\""@en) }  ?e ?p "say \\"hi\\""@en }' in out
     assert out.startswith("# a comment with { braces }\nCONSTRUCT { ?e <http://ex/p#x> \"{\" }")
@@ -84,6 +88,19 @@ def test_values_trail_a_query_without_a_group_it_can_enter():
     q = "CONSTRUCT WHERE { ?e ?p ?o }"
     out = bind_values(q, {Variable("e"): NamedNode("http://ex/a")})
     assert out == "CONSTRUCT WHERE { <http://ex/a> ?p ?o }\nVALUES (?e) { (<http://ex/a>) }\n"
+
+
+def test_prepare_reads_comments_and_prefixes_as_the_grammar_does():
+    """A comment ends at a carriage return too; the old lexer read on to the next line feed,
+    missed the WHERE group and put VALUES after the query. Prefixes the query declares are not
+    declared again."""
+    q = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n# note\rSELECT ?e ?l WHERE {\n" \
+        "  ?e rdfs:label ?l # a { brace\n}"
+    schema = {"schema": "https://schema.org/"}
+    out = prepare(q, prefixes={**RDFS, **schema}, substitutions={Variable("e"): NamedNode("urn:a")})
+    assert out.count("PREFIX rdfs:") == 1 and out.startswith("PREFIX schema: <https://schema.org/>")
+    assert "WHERE { VALUES (?e) { (<urn:a>) } \n  <urn:a> rdfs:label ?l" in out
+    assert read(out).form == "SELECT"
 
 
 def test_blank_nodes_cannot_be_sent():

@@ -1,38 +1,41 @@
 """The policy of a public, anonymous endpoint: read-only, no outgoing requests, bounded input.
 
-Enforced on the scan of `endpoint.sparql.query_scan` before anything executes, because
-pyoxigraph would otherwise contact any `SERVICE` address itself. Updates could not run anyway (the
-executor only ever calls `Store.query` on a read-only store); refusing them here gives the
-caller a clear 403 instead of a parser message.
+Checked on the parse of `graph.query_reader` before anything executes. None of it is the
+barrier: the query processes run read-only on a read-only store and cannot open a network
+connection (endpoint/sparql/sandbox.py). What the policy adds is a clear answer, given early:
+- an update is a 403 ("read-only") rather than the parser message of a query engine;
+- a SERVICE off the allow-list (`KG_SERVICE_ALLOWLIST`), or one whose endpoint is a variable or
+  cannot be resolved, is a 403 naming it, rather than a failed connection;
+- a query past a limit (`KG_MAX_NESTING`, `KG_MAX_PATH_LENGTH`, `KG_MAX_PATTERNS`) is a 400
+  naming the limit and its setting, rather than an engine that overflows its stack.
 """
 
 from __future__ import annotations
 
-from endpoint.http.errors import ProtocolError
-from endpoint.sparql.query_scan import QueryShape, scan
 from graph.config import Settings
 from graph.errors import QueryRefused
-
-# Oxigraph parses nested groups recursively: about 2100 nested `{` overflow the query process's
-# stack and kill it (issue 6, found by the fuzzer). Real queries nest a few levels.
-MAX_NESTING = 256
+from graph.query_reader import Limits, QueryInfo, Service, check_limits, read
 
 
-def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QueryShape:
-    """Scan a query and refuse what the policy forbids; return the shape for the executor."""
-    shape = scan(text, base_iri=settings.base_iri, prefixes=prefixes)
-    if shape.is_update:
+def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QueryInfo:
+    """Read a query and refuse what the policy forbids; return what the reader found.
+
+    Raises QuerySyntaxError (400), QueryLimitExceeded (400) or QueryRefused (403).
+    """
+    info = read(text, base_iri=settings.base_iri, prefixes=prefixes)
+    if info.is_update:
         raise QueryRefused("SPARQL Update is not allowed: this endpoint is read-only")
-    if shape.depth > MAX_NESTING:
-        raise ProtocolError(
-            f"the query nests brackets {shape.depth} levels deep; at most {MAX_NESTING} are "
-            "accepted"
-        )
-    for service in shape.services:
+    check_limits(info, Limits.from_settings(settings))
+    for service in info.services:
         if service.iri is None or service.iri not in settings.service_allowlist:
-            allowed = " ".join(f"<{iri}>" for iri in settings.service_allowlist) or "none"
-            raise QueryRefused(
-                f"SERVICE refused at character {service.offset} ({service.text!r}): federated "
-                f"queries may only call an allow-listed endpoint by its IRI (allowed: {allowed})"
-            )
-    return shape
+            raise QueryRefused(_refusal(service, settings.service_allowlist))
+    return info
+
+
+def _refusal(service: Service, allowlist: tuple[str, ...]) -> str:
+    allowed = " ".join(f"<{iri}>" for iri in allowlist) or "none"
+    return (
+        f"SERVICE refused at line {service.line}, column {service.column} ({service.text}): "
+        f"federated queries may only call an allow-listed endpoint by its IRI (allowed: "
+        f"{allowed})"
+    )
