@@ -38,6 +38,7 @@ from graph import validate as shacl
 from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
 from graph.load import Parsed, parsing_pool, stage
+from graph.namespaces import graph_iri
 from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
 from graph.validate import Report
 
@@ -239,6 +240,8 @@ def _fill_store(
         graph_counts=graphs,
     )
     store.extend(description)
+    graphs[graph_iri(settings.base_iri, "void")] = len(description)  # served, so counted
+    graphs = dict(sorted(graphs.items()))
     with nq.open("ab") as out:  # the N-Quads dump holds exactly what the store holds
         serialize(description, out, format=RdfFormat.N_QUADS)
     on_step("writing dumps")

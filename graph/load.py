@@ -23,6 +23,7 @@ from typing import IO
 
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse, serialize
 
+from graph.canonical import rewritten
 from graph.config import Settings
 from graph.errors import DataError, Problem
 from graph.namespaces import KINDS, graph_iri
@@ -243,6 +244,12 @@ def _split_blank(text: bytes) -> tuple[bytes, bytes]:
     return b"".join(plain), b"".join(blank)
 
 
+def _rewritten_problem(f: InputFile, changed: list[tuple[str, str]]) -> Problem:
+    shown = "; ".join(f"{old} (write {new})" for old, new in dict(changed).items())
+    return Problem(f"literal the store would rewrite, so the dumps would differ: {shown}",
+                   file=f.rel, check="canonical-literal")
+
+
 def _stage_chunk(files: list[InputFile]) -> list[Staged | Problem]:
     """Each file staged, or the Problem that stops it (runs in a parsing process)."""
     results: list[Staged | Problem] = []
@@ -250,6 +257,10 @@ def _stage_chunk(files: list[InputFile]) -> list[Staged | Problem]:
         try:
             raw = f.path.read_bytes()
             text, n = _to_nquads(f, raw)
+            changed = rewritten(text)
+            if changed:
+                results.append(_rewritten_problem(f, changed))
+                continue
             results.append((*_split_blank(text), n, hashlib.sha256(raw).digest()))
         except SyntaxError as err:
             results.append(_syntax_problem(f, err))
