@@ -325,3 +325,56 @@ def test_pending_links(store):
             "366th Guards Motor Rifle Regiment", "First Nagorno-Karabakh War"} <= pending
     assert not pending & {"Azerbaijan", "Armenia", "Baku", "Soviet Union", "Human Rights Watch",
                           "Human Rights Watch/Helsinki"}
+
+
+def test_seed_article_author(store):
+    """REFERENCE.md S1: "By Tamilla Hasanova"; publisher Caliber.az; the date is inferred."""
+    [row] = answer(store, "seed-article-author")
+    assert (row["authorName"], row["publisherName"]) == ("Tamilla Hasanova", "Caliber.az")
+    assert row["title"] == "Flowers and prayers in Baku as nation remembers Khojaly victims"
+    assert (row["date"], row["dateInferred"]) == ("2026-02-26", "true")
+    assert row["url"] == ("https://caliber.az/en/post/"
+                          "flowers-and-prayers-in-baku-as-nation-remembers-khojaly-victims")
+
+
+def test_former_names(store):
+    """REFERENCE.md: Khankendi renamed Stepanakert in 1923; Khatai raion was Shaumyan district
+    from 1932 until 5 January 1990; Khojaly named Ivanyan by the Artsakh authorities in 2001."""
+    rows = answer(store, "former-names")
+    got = {(r["placeLabel"], r["name"], r["validFrom"], r["validUntil"]) for r in rows}
+    assert {
+        ("Khankendi", "Khankendi (until 1923)", None, "1923"),
+        ("Khankendi", "Stepanakert (from 1923)", "1923", None),
+        ("Khatai raion", "Shaumyan district", "1932", "1990-01-05"),
+        ("Khatai raion", "Khatai raion", "1990-01-05", None),
+        ("Khojaly", "Ivanyan", "2001", None),
+    } <= got
+    ivanyan = next(r for r in rows if r["name"] == "Ivanyan")
+    assert ivanyan["namedBy"] == "the Artsakh authorities"
+    assert all(r["sourceLabel"] for r in rows)
+
+
+def test_memorial_history(store):
+    """REFERENCE.md: a first, smaller monument in 1993; the current one unveiled on 26 February
+    2008, 8.6 m, bronze and granite, by Aslan, Mahmud and Teymur Rustamov."""
+    [row] = answer(store, "memorial-history")
+    assert (row["memorial"], row["created"]) == ("Mother's Cry memorial", "2008-02-26")
+    assert (row["first"], row["firstCreated"]) == ("first Khojaly monument in Baku (1993)", "1993")
+    assert (row["height"], row["unit"]) == (8.6, "m")
+    assert set(row["materials"].split(", ")) == {"bronze", "granite"}
+    assert set(row["sculptors"].split(", ")) == {
+        "Aslan Rustamov", "Mahmud Rustamov", "Teymur Rustamov"}
+
+
+def test_unclaimed_figures(store):
+    """No number hangs on the event outside a claim; one stated directly would be listed."""
+    assert answer(store, "unclaimed-figures") == []
+    from pyoxigraph import Quad, Store
+
+    scratch = Store()
+    scratch.extend(store.quads_for_pattern(None, None, None, None))
+    event = NamedNode(BASE + "id/event/khojaly-massacre")
+    scratch.add(Quad(event, NamedNode("https://schema.org/value"), Literal(613),
+                     NamedNode(BASE + "graph/event/khojaly-massacre")))
+    rows = answer(scratch, "unclaimed-figures")
+    assert [(r["property"], r["value"]) for r in rows] == [("https://schema.org/value", 613)]
