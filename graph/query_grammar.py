@@ -21,14 +21,17 @@ import rdflib.plugins.sparql.parser as _rdflib_parser
 from pyparsing import (
     CaselessKeyword,
     Forward,
+    Optional,
     ParserElement,
     ParseResults,
     Regex,
     Suppress,
     TokenConverter,
+    ZeroOrMore,
 )
-from rdflib.plugins.sparql.parserutils import ParamValue
-from rdflib.term import Variable
+from rdflib.compat import decodeUnicodeEscape
+from rdflib.plugins.sparql.parserutils import ParamList, ParamValue
+from rdflib.term import Literal, URIRef, Variable
 
 SERVICE = "Service"  # the name of the SERVICE rule in the copy (rdflib's: ServiceGraphPattern)
 
@@ -80,7 +83,9 @@ def _build() -> ModuleType:
     g.Var.set_parse_action(_unchanged)
     g.GroupGraphPattern.add_parse_action(_mark_start)
     g.PrefixedName.add_parse_action(_mark_start)
-    _end_comments_at_cr(g)
+    _flat_triple_blocks(g)
+    _end_comments_at_cr(g)  # last: it reaches every part of the grammar as it now is
+    _escapes_only_in_strings_and_iris(g)
     g.ServiceGraphPattern.set_name(SERVICE)
     g.ServiceGraphPattern.add_parse_action(_mark_start)
     g.WhereClause.exprs[0].expr.set_parse_action(_where_keyword)  # Optional(Keyword("WHERE"))
@@ -89,12 +94,23 @@ def _build() -> ModuleType:
     return g
 
 
+def _flat_triple_blocks(g: ModuleType) -> None:
+    """rdflib's rules for a block of triple patterns and a CONSTRUCT template recurse once per
+    triple, so a flat query of ~1,500 patterns would exhaust the recursion limit as if it were
+    deeply nested. The same language, without the recursion: T ( '.' T )* '.'?"""
+    for forward, name, triple in (
+        (g.TriplesBlock, "triples", g.TriplesSameSubjectPath),
+        (g.ConstructTriples, "template", g.TriplesSameSubject),
+    ):
+        one = ParamList(name, triple)
+        forward <<= one + ZeroOrMore(Suppress(".") + one) + Optional(Suppress("."))
+
+
 def _end_comments_at_cr(g: ModuleType) -> None:
     """rdflib skips a comment up to the next line feed (`rest_of_line`); SPARQL ends it at a
     carriage return too. Left alone, `# x\r SERVICE <…> {} \n` would hide from this reader a
-    SERVICE that Oxigraph calls. The grammar's comment skipper is swapped everywhere it went."""
-    old = {id(e) for e in (*g.QueryUnit.ignoreExprs, *g.UpdateUnit.ignoreExprs)}
-    comment = Suppress(Regex(r"#[^\r\n]*"))
+    SERVICE that Oxigraph calls. The comment skipper goes from every part of the grammar, and
+    SPARQL's is given to all of them."""
     seen: set[int] = set()
     todo: list[ParserElement] = [g.QueryUnit, g.UpdateUnit]
     while todo:
@@ -102,10 +118,79 @@ def _end_comments_at_cr(g: ModuleType) -> None:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if any(id(x) in old for x in e.ignoreExprs):
-            e.ignoreExprs = [x for x in e.ignoreExprs if id(x) not in old] + [comment]
+        e.ignoreExprs = []
         todo.extend(getattr(e, "exprs", ()))
         if getattr(e, "expr", None) is not None:
+            todo.append(e.expr)
+    comment = Suppress(Regex(r"#[^\r\n]*"))
+    g.QueryUnit.ignore(comment)
+    g.UpdateUnit.ignore(comment)
+
+
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_ECHAR = r"\\[tbnrf\\\"']"
+_STRINGS = {  # SPARQL 1.1 [156]-[159], with \u escapes in place (rdflib: expanded beforehand)
+    3: (rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''",
+        rf'"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""'),
+    1: (rf"'(?:[^'\n\r\\]|{_ECHAR}|{_UCHAR})*'(?!')",
+        rf'"(?:[^"\n\r\\]|{_ECHAR}|{_UCHAR})*"(?!")'),
+}
+
+
+def _escapes_only_in_strings_and_iris(g: ModuleType) -> None:
+    """Read \\uXXXX escapes where Oxigraph reads them: in strings and IRIs only.
+
+    rdflib expands them in the whole text before parsing (SPARQL 1.1 §19.2); Oxigraph does not,
+    and the two then see different tokens: `"\\u0022" SERVICE <…> {}` followed by a long string
+    is a string, a SERVICE and a string to Oxigraph, and one long string to a reader that expands
+    first. The engine decides what runs, so the reader reads as it does (and its offsets are the
+    text's).
+    """
+    iri_body = _regex_in(g.IRIREF)
+    new_body = Regex(rf'(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*').leave_whitespace()
+    _replace(g.IRIREF, iri_body, new_body)
+    g.IRIREF.set_parse_action(lambda t: URIRef(decodeUnicodeEscape(t[0])))
+    for old in _regexes_in(g.String):
+        quotes = 3 if old.pattern.startswith(("'''", '"""')) else 1
+        pattern = _STRINGS[quotes][0 if old.pattern.startswith("'") else 1]
+        new = Regex(pattern)
+        new.set_parse_action(_string_of(quotes))
+        _replace(g.String, old, new)
+
+
+def _string_of(quotes: int):
+    return lambda t: Literal(decodeUnicodeEscape(t[0][quotes:-quotes]))
+
+
+def _regexes_in(element: ParserElement) -> list[Regex]:
+    found, todo = [], [element]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, Regex):
+            found.append(e)
+        todo.extend(getattr(e, "exprs", ()))
+        if getattr(e, "expr", None) is not None:
+            todo.append(e.expr)
+    return found
+
+
+def _regex_in(element: ParserElement) -> Regex:
+    (found,) = _regexes_in(element)
+    return found
+
+
+def _replace(element: ParserElement, old: ParserElement, new: ParserElement) -> None:
+    """Put `new` where `old` is among the parts of `element` (and of its parts)."""
+    todo = [element]
+    while todo:
+        e = todo.pop()
+        exprs = getattr(e, "exprs", None)
+        if exprs is not None:
+            e.exprs = [new if x is old else x for x in exprs]
+            todo.extend(exprs)
+        if getattr(e, "expr", None) is old:
+            e.expr = new
+        elif getattr(e, "expr", None) is not None:
             todo.append(e.expr)
 
 

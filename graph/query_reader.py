@@ -20,9 +20,7 @@ limit. The other limits are measured on the parse and checked by `check_limits`.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -51,7 +49,6 @@ QUERY_FORMS = {
 NESTING_NODES = frozenset(
     {"GroupGraphPatternSub", "SubSelect", "ConditionalOrExpression", "PathAlternative"}
 )
-_ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.I)  # as rdflib expands them
 
 
 @dataclass(frozen=True)
@@ -167,60 +164,30 @@ def read(
 
 
 def _read(text: str, base_iri: str | None, prefixes: dict[str, str]) -> QueryInfo:
-    expanded, to_original = _expand_escapes(text)
     try:
-        tree, form = _parse(expanded)
+        tree, form = _parse(text)
     except RecursionError:
         raise QueryLimitExceeded(
             f"the query nests more than {NESTING_CEILING} levels deep, more than this parser "
             "reads; at most KG_MAX_NESTING levels are accepted"
         ) from None
     except ParseBaseException as err:
-        raise QuerySyntaxError(_message(text, to_original(err.loc), err)) from None
-    walk = _Walk(text, to_original, base_iri, prefixes)
+        raise QuerySyntaxError(_message(text, err.loc, err)) from None
+    walk = _Walk(text, base_iri, prefixes)
     return walk.info(tree, form)
 
 
-def _parse(expanded: str):
+def _parse(text: str):
     """The parse tree and form; an update is tried when the text is no query."""
     try:
-        results = grammar.Query.parse_string(expanded, parse_all=True)
+        results = grammar.Query.parse_string(text, parse_all=True)
     except ParseBaseException as query_error:
         try:
-            update = grammar.UpdateUnit.parse_string(expanded, parse_all=True)[0]
+            update = grammar.UpdateUnit.parse_string(text, parse_all=True)[0]
         except ParseBaseException as update_error:
             raise max(query_error, update_error, key=lambda e: e.loc) from None
         return update, "UPDATE"
     return results, QUERY_FORMS[results[1].name]
-
-
-def _expand_escapes(text: str):
-    r"""rdflib's parser reads \uXXXX escapes expanded first (SPARQL 1.1 §19.2); the function
-    maps an offset in the expanded text back to the text as written."""
-    shifts: list[tuple[int, int]] = []  # (first expanded offset after an escape, chars lost)
-    lost = 0
-    parts, last = [], 0
-    for m in _ESCAPE.finditer(text):
-        try:
-            char = chr(int(m.group(1), 16))
-        except (ValueError, OverflowError):
-            message = f"invalid escape {m.group()}"
-            raise QuerySyntaxError(_located(text, m.start(), message)) from None
-        parts.append(text[last : m.start()] + char)
-        last = m.end()
-        at = m.start() - lost  # where the character lands in the expanded text
-        lost += len(m.group()) - 1
-        shifts.append((at + 1, lost))
-    if not shifts:
-        return text, lambda offset: offset
-    parts.append(text[last:])
-    starts = [s for s, _ in shifts]
-
-    def to_original(offset: int) -> int:
-        i = bisect.bisect_right(starts, offset)
-        return offset + (shifts[i - 1][1] if i else 0)
-
-    return "".join(parts), to_original
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
@@ -251,8 +218,8 @@ _KEEP = "keep"  # a variable that must stay one (BIND ... AS ?v, VALUES ?v)
 class _Walk:
     """One pass over rdflib's parse tree, collecting what QueryInfo holds."""
 
-    def __init__(self, text: str, to_original, base_iri: str | None, prefixes: dict[str, str]):
-        self.text, self.to_original = text, to_original
+    def __init__(self, text: str, base_iri: str | None, prefixes: dict[str, str]):
+        self.text = text
         self.base, self.prefixes = base_iri, dict(prefixes)
         self.declared: set[str] = set()
         self.services: list[Service] = []
@@ -275,8 +242,8 @@ class _Walk:
         where_at = _get(query, "_where_at", group_at)
         return self.result(
             form,
-            group_at=None if group_at is None else self.to_original(group_at),
-            where_at=None if where_at is None else self.to_original(where_at),
+            group_at=group_at,
+            where_at=where_at,
             short_construct=form == "CONSTRUCT" and "template" not in query,
         )
 
@@ -311,8 +278,7 @@ class _Walk:
             self.comp(value, depth, role)
         elif isinstance(value, LocatedVariable):
             if role not in ("top", _KEEP):
-                start, end = self.to_original(value.start), self.to_original(value.end)
-                self.variables.append(VarUse(str(value), start, end, role))
+                self.variables.append(VarUse(str(value), value.start, value.end, role))
         elif isinstance(value, list | tuple) or type(value).__name__ == "ParseResults":
             for item in value:
                 self.node(item, depth, role)
@@ -358,7 +324,7 @@ class _Walk:
 
     def service(self, value: CompValue) -> None:
         term = _get(value, "term")
-        line, column = line_column(self.text, self.to_original(_get(value, "_at")))
+        line, column = line_column(self.text, _get(value, "_at"))
         silent = "silent" in value
         if isinstance(term, LocatedVariable):
             self.services.append(Service(f"?{term}", None, str(term), silent, line, column))
@@ -378,7 +344,7 @@ class _Walk:
             return resolve(str(term), self.base)
         prefix = _get(term, "prefix") or ""
         if prefix not in self.prefixes:
-            at = self.to_original(_get(term, "_at"))
+            at = _get(term, "_at")
             at += len(self.text[at:]) - len(self.text[at:].lstrip())  # told before whitespace
             raise QuerySyntaxError(_located(self.text, at, f"undeclared prefix {prefix}:"))
         return self.prefixes[prefix] + unescape_local(_get(term, "localname") or "")

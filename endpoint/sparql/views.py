@@ -34,8 +34,8 @@ from endpoint.sparql.protocol import read_request
 from endpoint.sparql.service_description import SD, describe_service
 from endpoint.sparql.worker import Job
 from graph.errors import UnknownFormat
-from graph.query_reader import QueryInfo
 from graph.metadata import dataset_iri
+from graph.query_reader import QueryInfo
 
 bp = Blueprint("sparql", __name__)
 
