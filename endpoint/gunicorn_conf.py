@@ -1,10 +1,13 @@
-"""gunicorn settings for `gunicorn -c python:endpoint.gunicorn_conf 'endpoint:create_app()'`.
+"""gunicorn settings, for `KG_SERVER=gunicorn kg serve` (gunicorn -c python:endpoint.gunicorn_conf
+'endpoint.server:create_wsgi()'). granian is the default server (docs/decisions/0007): gthread
+reads a request's headers and body in one of its threads, so a few slow clients hold them all;
+behind gunicorn, put a buffering reverse proxy (docs/deployment.md).
 
 Everything comes from `Settings.from_env()` (KG_* variables), so `kg serve`, `make serve` and a
 hand-written systemd unit run the same configuration:
 
 - `KG_HOST`/`KG_PORT` → bind; `KG_WORKERS` worker processes, each with `KG_THREADS` threads
-  (gthread), and so at most KG_THREADS query processes of its own (endpoint/sparql/pool.py);
+  (gthread) and its query processes (endpoint/sparql/lanes.py);
 - the query time limit (`KG_QUERY_TIMEOUT`) is enforced by killing the query process, not the
   gunicorn worker: gunicorn's own `timeout` is only a backstop for a wedged worker, set well
   above the query limit so it never fires first;
@@ -40,13 +43,6 @@ proc_name = "khojaly-kg"
 # gunicorn 27's control socket has one default path per user: two servers (tests, benchmarks)
 # would fight over it, and we do not use it (kill -HUP reloads, kill -TERM stops)
 control_socket_disable = True
-accesslog = "-"
+accesslog = "-" if _settings.access_log else None  # KG_ACCESS_LOG: off by default
 errorlog = "-"
 
-
-def post_worker_init(worker) -> None:
-    """Start one query process per worker up front, so the first query does not wait for it."""
-    app = worker.wsgi
-    context = getattr(app, "extensions", {}).get("kg")
-    if context is not None and context.pool is not None:
-        context.pool.warm()

@@ -311,8 +311,8 @@ def _settings_env(settings: Settings) -> dict[str, str]:
 @main.command()
 @click.option("--host", help="Interface to bind (default: KG_HOST, 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: KG_PORT, 8000).")
-@click.option("--workers", type=int, help="gunicorn worker processes (default: KG_WORKERS, 2).")
-@click.option("--threads", type=int, help="Threads per worker (default: KG_THREADS, 4).")
+@click.option("--workers", type=int, help="Server worker processes (default: KG_WORKERS, 2).")
+@click.option("--threads", type=int, help="Request threads per worker (default: KG_THREADS, 32).")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET of PATH through the app (no server), print the body and exit.")
 @click.option("--header", "-H", "headers", multiple=True, metavar="'NAME: VALUE'",
@@ -322,7 +322,11 @@ def _settings_env(settings: Settings) -> dict[str, str]:
                    "(KG_BACKEND_URL; publish to it first with `kg publish`).")
 @click.pass_obj
 def serve(settings: Settings, host, port, workers, threads, get_path, headers, backend_url):
-    """Serve the built store with gunicorn running 'endpoint:create_app()'; print the URL.
+    """Serve the built store with granian (KG_SERVER=gunicorn: gunicorn); print the URL.
+
+    Connections still sending headers after KG_HEADER_TIMEOUT s are closed, and a request body
+    not in after KG_BODY_TIMEOUT s gets 408. kill -TERM stops the whole process tree; kill -HUP
+    replaces the workers (they open the current build).
 
     With --get PATH, run one request through the app instead (handy for debugging and tests):
     the body goes to stdout, the status line to stderr, and the exit code is 0 for a status
@@ -338,8 +342,9 @@ def serve(settings: Settings, host, port, workers, threads, get_path, headers, b
     settings = settings.replace(**{k: v for k, v in changes.items() if v is not None})
     if get_path:
         sys.exit(_serve_get(settings, get_path, headers))
-    args = [sys.executable, "-m", "gunicorn", "--config", "python:endpoint.gunicorn_conf",
-            "endpoint:create_app()"]
+    from endpoint.server import command
+
+    args = command(settings)
     click.echo(f"serving http://{settings.host}:{settings.port}/ "
                f"(SPARQL at http://{settings.host}:{settings.port}/sparql); Ctrl-C stops",
                err=True)

@@ -61,6 +61,7 @@ class QueryEvaluationFailed(KGError):
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
+    retire: bool = False  # killed instead of reused when released (e.g. it was reniced)
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -72,10 +73,11 @@ class _Worker:
 class QueryPool:
     """Up to `size` worker processes over the store at `store_dir`, each running one job at once."""
 
-    def __init__(self, store_dir: str, size: int, timeout: float):
+    def __init__(self, store_dir: str, size: int, timeout: float, nice: int = 0):
         self.store_dir = store_dir
         self.size = max(1, size)
         self.timeout = timeout
+        self.nice = nice  # added to the niceness of every process this pool starts
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._count = 0
@@ -103,6 +105,9 @@ class QueryPool:
         process.start()
         child.close()
         worker = _Worker(process, parent)
+        if self.nice:
+            os.setpriority(os.PRIO_PROCESS, process.pid, os.getpriority(os.PRIO_PROCESS, 0)
+                           + self.nice)
         if not parent.poll(START_TIMEOUT):
             worker.kill()
             raise StoreMissing(f"a query worker did not start within {START_TIMEOUT:.0f} s")
@@ -154,22 +159,26 @@ class QueryPool:
             self._count -= 1
 
     def _release(self, worker: _Worker) -> None:
-        if self._closed:
+        if self._closed or worker.retire:
             worker.kill()
             self._forget()
         else:
             self._idle.put(worker)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, job: Job) -> Result | Streamed:
+    def run(self, job: Job, timeout: float | None = None) -> Result | Streamed:
         """Run a job within the time limit: its whole result, or a stream of it once it is
-        known to be big; raise a KGError otherwise."""
+        known to be big; raise a KGError otherwise.
+
+        `timeout` (default: the pool's) bounds the time to the result or to the start of its
+        stream; a stream then runs on up to the pool's limit from the start."""
         job = replace(job, spool_path="")  # a worker streams big results, it never spools
         worker = self._acquire()  # waits at most `timeout`; starting a worker is not query time
         deadline = time.monotonic() + self.timeout
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
         try:
             worker.conn.send(job)
-            ready = worker.conn.poll(self.timeout)
+            ready = worker.conn.poll(limit)
             outcome: Outcome | None = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError) as e:
             self._discard(worker)
@@ -177,7 +186,7 @@ class QueryPool:
         if outcome is None:
             self._discard(worker)
             raise QueryTimeout(
-                f"query stopped: it ran longer than the limit of {self.timeout:g} s "
+                f"query stopped: it ran longer than the limit of {limit:g} s "
                 "(KG_QUERY_TIMEOUT); simplify it or add a LIMIT"
             )
         if outcome.streaming:
