@@ -283,3 +283,61 @@ def test_static_files_keep_their_own_validators(app):
     assert len(app.extensions["kg"].response_cache) == kept
     with client.get("/static/site.css", headers={"If-None-Match": css.headers["ETag"]}) as again:
         assert again.status_code == 304
+
+
+# -- the same cache in an ASGI server's event loop ------------------------------------------------
+
+
+def _asgi_get(front, path: str, query: bytes, headers: list[tuple[bytes, bytes]]):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+             "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), *headers],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    # in a thread of its own: asyncio.run would otherwise unset the main thread's event loop
+    # (one that pylode's dominate made for the ontology page), leaving it to be collected open
+    with ThreadPoolExecutor(1) as one:
+        one.submit(asyncio.run, front(scope, receive, send)).result()
+    head = {k.decode().lower(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_the_asgi_layer_answers_repeats_and_304s_with_the_wsgi_layers_tags(app):
+    from urllib.parse import urlencode
+
+    from a2wsgi import WSGIMiddleware
+
+    from endpoint.http.caching import ConditionalCacheASGI
+
+    kg = app.extensions["kg"]
+    kg.response_cache.clear()
+    inner, reached = WSGIMiddleware(app, workers=2), []
+
+    async def counting(scope, receive, send):
+        reached.append(scope["path"])
+        await inner(scope, receive, send)
+
+    front = ConditionalCacheASGI(counting, kg)
+    query = urlencode({"query": LABELS}).encode()
+    accept = [(b"accept", JSON.encode())]
+    status, head, first = _asgi_get(front, "/sparql", query, accept)
+    assert status == 200 and json.loads(first)["results"]["bindings"] and len(reached) == 1
+    status, again_head, again = _asgi_get(front, "/sparql", query, accept)
+    assert (status, again, again_head) == (200, first, head) and len(reached) == 1
+    kg.response_cache.clear()  # the 304 is computed: the tag the WSGI layer gave is recognised
+    status, not_modified, body = _asgi_get(
+        front, "/sparql", query, [*accept, (b"if-none-match", head["etag"].encode())])
+    assert (status, body, len(reached)) == (304, b"", 1)
+    assert not_modified["etag"] == head["etag"] and "Accept" in not_modified["vary"]
+    status, _, other = _asgi_get(front, "/sparql", query, [(b"accept", b"text/csv")])
+    assert status == 200 and other.startswith(b"l\r\n") and len(reached) == 2

@@ -194,6 +194,64 @@ def _not_modified_headers(hit: CachedResponse | None, key: str, path: str,
     ]
 
 
+class ConditionalCacheASGI:
+    """The same two answers (304 by computation, 200 by replay) in an ASGI server's event loop.
+
+    Behind granian's ASGI interface the WSGI app runs in a2wsgi's thread pool: handing a request
+    to a thread and back costs more than the answer itself when the answer is a hash and a
+    look-up. Everything else goes on to `app`, where `ConditionalCache` keeps what it answers in
+    the same cache. The key is made from the scope exactly as a2wsgi makes the environ, so both
+    layers compute the same tag (were they ever to differ, this layer would only miss).
+    """
+
+    def __init__(self, app, ctx: _Context):
+        self.app, self.ctx = app, ctx
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        environ = _environ_of(scope)
+        path = environ["PATH_INFO"]
+        if path.startswith(UNCACHED_PREFIXES):
+            return await self.app(scope, receive, send)
+        ctx = self.ctx
+        key = etag_for(ctx.version, environ)
+        hit = ctx.response_cache.get(key, ctx.version)
+        inm = environ.get("HTTP_IF_NONE_MATCH")
+        if inm and _matches(inm, key):
+            return await _send(send, 304, _not_modified_headers(hit, key, path, ctx), b"")
+        if hit is None:
+            return await self.app(scope, receive, send)
+        body = b"" if scope["method"] == "HEAD" else hit.body
+        return await _send(send, int(hit.status[:3]), hit.headers, body)
+
+
+_SCOPE_HEADERS = {b"host": "HTTP_HOST", b"accept": "HTTP_ACCEPT",
+                  b"accept-language": "HTTP_ACCEPT_LANGUAGE",
+                  b"if-none-match": "HTTP_IF_NONE_MATCH"}
+
+
+def _environ_of(scope) -> dict[str, str]:
+    """The part of a2wsgi's environ (a2wsgi.wsgi.build_environ) that `etag_for` reads."""
+    script_name = scope.get("root_path", "").encode("utf8").decode("latin1")
+    path = scope["path"].encode("utf8").decode("latin1")
+    environ = {"SCRIPT_NAME": script_name,
+               "PATH_INFO": path[len(script_name):] if path.startswith(script_name) else path,
+               "QUERY_STRING": scope["query_string"].decode("latin1")}
+    for name, value in scope.get("headers", ()):
+        var = _SCOPE_HEADERS.get(name.lower())
+        if var is not None:
+            text = value.decode("latin1")
+            environ[var] = environ[var] + "," + text if var in environ else text
+    return environ
+
+
+async def _send(send, status: int, headers, body: bytes) -> None:
+    raw = [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
 def init_caching(app: Flask, ctx: _Context) -> None:
     """Put the middleware in front of `app` and tag its successful GETs with the request's key."""
     app.wsgi_app = ConditionalCache(app.wsgi_app, ctx)  # type: ignore[method-assign]

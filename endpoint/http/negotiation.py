@@ -10,9 +10,12 @@ on what they send back (`vary_accept`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from flask import Request, Response
 from pyoxigraph import QueryResultsFormat, RdfFormat
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from graph.errors import UnknownFormat
 
@@ -82,6 +85,24 @@ def best_format(request: Request, offered: Sequence[Format]) -> Format:
         requested = request.form.get("format")
     if requested:
         return format_by_name(requested, offered)
+    wanted = request.headers.get("Accept", "")
+    found = _best_for_accept(wanted, tuple(offered))
+    if found is None:
+        offers = ", ".join(media_type(f) for f in offered)
+        raise UnknownFormat(f"cannot answer in any of Accept: {wanted!r}; available: {offers}")
+    return found
+
+
+@lru_cache(maxsize=512)
+def _best_for_accept(accept: str, offered: tuple[Format, ...]) -> Format | None:
+    """The choice for one raw Accept header: a pure function of it, so it is worked out once.
+
+    Clients send a handful of distinct headers, and parsing one with its q-values costs more
+    than a cached lookup answered whole; the bound keeps headers made up per request harmless.
+    """
+    accepted = parse_accept_header(accept, MIMEAccept)
+    if not accepted:
+        return offered[0]
     candidates: list[str] = []
     owner: dict[str, Format] = {}
     for fmt in offered:
@@ -89,14 +110,8 @@ def best_format(request: Request, offered: Sequence[Format]) -> Format:
             if mt not in owner:
                 owner[mt] = fmt
                 candidates.append(mt)
-    if not request.accept_mimetypes:
-        return offered[0]
-    match = request.accept_mimetypes.best_match(candidates)
-    if match is None:
-        wanted = request.headers.get("Accept", "")
-        offers = ", ".join(media_type(f) for f in offered)
-        raise UnknownFormat(f"cannot answer in any of Accept: {wanted!r}; available: {offers}")
-    return owner[match]
+    match = accepted.best_match(candidates)
+    return None if match is None else owner[match]
 
 
 def format_by_name(name: str, offered: Sequence[Format]) -> Format:

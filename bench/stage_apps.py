@@ -1,0 +1,60 @@
+"""The do-nothing apps the stage breakdown (bench/stages.py) runs under our HTTP server.
+
+Each answers GET /sparql with a fixed small SPARQL JSON body, so what a server spends on them is
+the server's own work (and, for the Flask one, Flask's): subtracted from our endpoint's cost, it
+tells where the rest goes. Factories, so gunicorn (`bench.stage_apps:noop_wsgi()`) and granian
+(`--factory bench.stage_apps:noop_wsgi`, or `noop_asgi` through the same a2wsgi adapter the
+endpoint uses) load them the way they load the endpoint.
+"""
+
+from __future__ import annotations
+
+BODY = b'{"head":{"vars":["label"]},"results":{"bindings":[]}}'
+HEADERS = [("Content-Type", "application/sparql-results+json"),
+           ("Content-Length", str(len(BODY)))]
+
+
+def noop_wsgi():
+    def app(environ, start_response):
+        start_response("200 OK", list(HEADERS))
+        return [BODY]
+
+    return app
+
+
+def flask_wsgi():
+    from flask import Flask, Response
+
+    app = Flask(__name__)
+
+    @app.get("/sparql")
+    def sparql() -> Response:
+        return Response(BODY, mimetype="application/sparql-results+json")
+
+    return app
+
+
+def _asgi(wsgi):
+    from a2wsgi import WSGIMiddleware
+
+    from graph.config import Settings
+
+    return WSGIMiddleware(wsgi, workers=Settings.from_env().threads)
+
+
+def noop_asgi():
+    return _asgi(noop_wsgi())
+
+
+def flask_asgi():
+    return _asgi(flask_wsgi())
+
+
+def endpoint_without_asgi_cache():
+    """The endpoint as `kg serve` runs it under ASGI, minus the event-loop cache layer in front
+    (endpoint.http.caching.ConditionalCacheASGI): what that layer earns, measured."""
+    from endpoint.http.caching import ConditionalCacheASGI
+    from endpoint.server import create_asgi
+
+    app = create_asgi()
+    return app.app if isinstance(app, ConditionalCacheASGI) else app
