@@ -1,6 +1,6 @@
 """Faults (issue 6, part 4): processes killed mid-work, full or read-only disks, broken inputs.
 
-- kill -9 a gunicorn worker in the middle of a query: the server recovers and answers, and the
+- kill -9 a server worker in the middle of a query: the server recovers and answers, and the
   killed worker's query process does not run on as an orphan;
 - kill -9 `kg build` mid-load and mid-swap (the KG_BUILD_PAUSE_AT test hook holds it there): the
   previous store keeps serving, unchanged, and the next build succeeds;
@@ -18,7 +18,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -160,15 +159,16 @@ def test_store_missing_at_serve_time_is_a_clear_error_at_start(tmp_path):
     assert_clear_error(proc, 2, "no built store", "kg build")
 
 
-def test_gunicorn_without_a_store_stops_at_start_instead_of_serving_500s(tmp_path):
-    """The production entry point itself (gunicorn + the app factory), not only `kg serve`."""
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_server_without_a_store_stops_at_start_instead_of_serving_500s(tmp_path, server):
+    """The production entry point itself (the server + the app factory), not only `kg serve`."""
     from bench.servers import free_port
+    from endpoint.server import command
 
     port = free_port()
-    env = kg_env(Settings(root=tmp_path, store_path=tmp_path / "nothing"),
-                 KG_PORT=str(port), KG_HOST="127.0.0.1")
-    cmd = [sys.executable, "-m", "gunicorn", "--config", "python:endpoint.gunicorn_conf",
-           "endpoint:create_app()"]
+    settings = Settings(root=tmp_path, store_path=tmp_path / "nothing", port=port, server=server)
+    env = kg_env(settings, KG_PORT=str(port), KG_HOST="127.0.0.1")
+    cmd = command(settings)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, cwd=stress.ROOT)
     try:
@@ -176,7 +176,7 @@ def test_gunicorn_without_a_store_stops_at_start_instead_of_serving_500s(tmp_pat
     except subprocess.TimeoutExpired:
         proc.kill()
         out, _ = proc.communicate()
-        pytest.fail(f"gunicorn kept running without a store:\n{out[-2000:]}")
+        pytest.fail(f"{server} kept running without a store:\n{out[-2000:]}")
     assert proc.returncode != 0
     assert "no built store" in out, out[-2000:]
     status, _ = stress.fetch(port, "GET", "/", {}, timeout=2)

@@ -1,13 +1,15 @@
-"""The production entry point for real: `kg serve` execs gunicorn on 127.0.0.1, and real SPARQL
-clients (SPARQLWrapper, rdflib's SPARQLStore) talk to it over HTTP.
+"""The production entry point for real: `kg serve` execs granian on 127.0.0.1, and real SPARQL
+clients (SPARQLWrapper, rdflib's SPARQLStore) talk to it over HTTP; TERM stops its whole process
+tree, HUP replaces its workers.
 
-gunicorn cannot bind port 0 and report it back, so a free port is found by binding a socket to
+The server cannot bind port 0 and report it back, so a free port is found by binding a socket to
 port 0 first. Also here: `kg serve --get`, which runs one request without a server.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from xml.dom.minidom import Document
 
 import pytest
@@ -61,7 +64,7 @@ def wait_until_responds(url: str, process: subprocess.Popen, limit: float = 60.0
 def server(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("live"), query_timeout=1.0, threads=2,
                              workers=2, port=free_port())
-    log = open(tmp_path_factory.mktemp("log") / "gunicorn.log", "w+b")  # noqa: SIM115
+    log = open(tmp_path_factory.mktemp("log") / "server.log", "w+b")  # noqa: SIM115
     env = {**os.environ, **_settings_env(settings)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from graph.cli import main; main()", "serve"],
@@ -195,3 +198,67 @@ def test_serve_get_runs_one_request_without_a_server(tmp_path):
     bad = CliRunner().invoke(main, ["serve", "--get", "/sparql?query=ASK"], obj=settings)
     assert bad.exit_code == 2
     assert "error at 1:" in bad.stdout
+
+
+def _tree(pid: int) -> list[int]:
+    from bench.servers import _descendants
+
+    return _descendants(pid)
+
+
+def _running(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            alive.append(pid)
+    return alive
+
+
+def _poll(predicate, limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_sigterm_stops_the_whole_process_tree_and_hup_replaces_the_workers(built_settings,
+                                                                           tmp_path):
+    from bench import stress
+
+    with stress.serve(built_settings.store_path, tmp_path / "server.log", workers=2,
+                      query_timeout=5) as server:
+        main_pid = server.proc.pid
+        workers = set(_children(main_pid))
+        assert len(workers) == 2, workers
+        os.kill(main_pid, signal.SIGHUP)
+        assert _poll(lambda: len(set(_children(main_pid)) - workers) == 2, 60), \
+            "kill -HUP did not start two new workers"
+        assert _poll(lambda: not set(_running(list(workers))), 30), "old workers still running"
+        stress.wait_until_answers(server.proc, server.port)
+        # a query process under each worker, then TERM: nothing of the tree may stay
+        assert ask_ok(server.port) and ask_ok(server.port)
+        tree = _tree(main_pid)
+        assert len(tree) > 2, tree
+        os.kill(main_pid, signal.SIGTERM)
+        server.proc.wait(30)
+        assert _poll(lambda: not _running(tree), 15), f"left running: {_running(tree)}"
+
+
+def _children(pid: int) -> list[int]:
+    from bench.servers import _children as children
+
+    return children(pid)
+
+
+def ask_ok(port: int) -> bool:
+    from bench import stress
+
+    status, body = stress.fetch(port, "GET", "/sparql?query=ASK%7B%7D",
+                                {"Accept": "application/sparql-results+json"}, timeout=30)
+    return status == 200 and b"true" in body
