@@ -1,7 +1,7 @@
 """Start, probe and stop the three servers the endpoint is compared with, on 127.0.0.1 only.
 
-- ours: gunicorn with the production config (endpoint/gunicorn_conf.py when present) and every
-  guard on, over the built store;
+- ours: the server `kg serve` runs (endpoint/server.py: granian) with every guard on, over the
+  built store;
 - baseline: gunicorn running bench/baseline_app.py (same worker count) over the same store;
 - oxigraph: Oxigraph's own Rust server (`oxigraph serve-read-only`) from a separate venv
   (var/oxigraph-venv, made by `make bench-deps`), never a project dependency.
@@ -120,15 +120,15 @@ def gunicorn_cmd() -> list[str]:
 
 
 def start_ours(store_path: Path, workers: int, log: Path) -> Server:
+    """What `kg serve` runs (endpoint/server.py: granian), over `store_path`."""
+    from endpoint.server import command
+    from graph.config import Settings
+
     port = free_port()
-    cmd = gunicorn_cmd()
-    conf = ROOT / "endpoint" / "gunicorn_conf.py"
-    if conf.exists():
-        cmd += ["-c", str(conf)]
-    cmd += ["-b", f"127.0.0.1:{port}", "-w", str(workers), "endpoint:create_app()"]
     env = {"KG_STORE_PATH": str(store_path), "KG_WORKERS": str(workers),
            "KG_PORT": str(port), "KG_HOST": "127.0.0.1"}
-    return _spawn("ours", cmd, env, port, log)
+    settings = Settings.from_env(env)
+    return _spawn("ours", command(settings), env, port, log)
 
 
 def start_baseline(store_dir: Path, workers: int, log: Path) -> Server:
