@@ -81,6 +81,7 @@ class Settings:
     max_nesting: int = 128  # nested groups, subqueries, expressions, path groups
     max_path_length: int = 1_000  # steps of one property path
     max_patterns: int = 2_000  # triple patterns of one query, templates included
+    max_parse_seconds: float = 1.0  # the reader's time for one text (a 20 kB path: ~3 s)
     # linking
     link_endpoint: str = "https://query.wikidata.org/sparql"
     link_timeout: float = 30.0

@@ -15,6 +15,10 @@ SERVICE clauses cost quadratic time; nothing here needs that text.
 from __future__ import annotations
 
 import importlib.util
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import rdflib.plugins.sparql.parser as _rdflib_parser
@@ -56,7 +60,33 @@ def _load_copy() -> ModuleType:
     return module
 
 
+class ParseBudgetExceeded(Exception):
+    """The parse ran past the deadline `budget` set; raised from inside it, at `loc`."""
+
+
+_budget = threading.local()
+
+
+@contextmanager
+def budget(seconds: float | None) -> Iterator[None]:
+    """Give the parses of this thread a deadline: rdflib's parser costs about 0.1-0.3 ms per
+    token, so a hostile text at the length cap would hold a CPU (and the GIL) for seconds."""
+    _budget.deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _budget.deadline = None
+
+
+def _check_budget(text: str, loc: int, toks: ParseResults) -> None:
+    """Called on the terminals every text is made of (variables, IRIs, names, literals)."""
+    deadline = getattr(_budget, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise ParseBudgetExceeded(loc)
+
+
 def _locate_var(text: str, loc: int, toks: ParseResults) -> LocatedVariable:
+    _check_budget(text, loc, toks)
     name = toks[0]
     return LocatedVariable(name, loc, loc + 1 + len(name))
 
@@ -67,6 +97,7 @@ def _unchanged(text: str, loc: int, toks: ParseResults) -> None:
 
 def _mark_start(text: str, loc: int, toks: ParseResults) -> None:
     """Remember where a group (`{`) or a SERVICE keyword begins, in the node itself."""
+    _check_budget(text, loc, toks)
     toks[0]["_at"] = loc
 
 
@@ -84,13 +115,15 @@ def _build() -> ModuleType:
     g.GroupGraphPattern.add_parse_action(_mark_start)
     g.PrefixedName.add_parse_action(_mark_start)
     _flat_triple_blocks(g)
-    _end_comments_at_cr(g)  # last: it reaches every part of the grammar as it now is
     _escapes_only_in_strings_and_iris(g)
+    for terminal in (g.INTEGER, g.DECIMAL, g.DOUBLE, g.A, g.BLANK_NODE_LABEL, g.PathElt):
+        terminal.add_parse_action(_check_budget)
     g.ServiceGraphPattern.set_name(SERVICE)
     g.ServiceGraphPattern.add_parse_action(_mark_start)
     g.WhereClause.exprs[0].expr.set_parse_action(_where_keyword)  # Optional(Keyword("WHERE"))
     short_construct = g.ConstructQuery.expr.exprs[1].exprs[1]  # DatasetClause* WHERE { ... }
     _keyword_in(short_construct, "WHERE").set_parse_action(_where_keyword)
+    _end_comments_at_cr(g)  # last: it reaches every part of the grammar as it now is
     return g
 
 
@@ -149,12 +182,12 @@ def _escapes_only_in_strings_and_iris(g: ModuleType) -> None:
     iri_body = _regex_in(g.IRIREF)
     new_body = Regex(rf'(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*').leave_whitespace()
     _replace(g.IRIREF, iri_body, new_body)
-    g.IRIREF.set_parse_action(lambda t: URIRef(decodeUnicodeEscape(t[0])))
+    g.IRIREF.set_parse_action(_check_budget, lambda t: URIRef(decodeUnicodeEscape(t[0])))
     for old in _regexes_in(g.String):
         quotes = 3 if old.pattern.startswith(("'''", '"""')) else 1
         pattern = _STRINGS[quotes][0 if old.pattern.startswith("'") else 1]
         new = Regex(pattern)
-        new.set_parse_action(_string_of(quotes))
+        new.set_parse_action(_check_budget, _string_of(quotes))
         _replace(g.String, old, new)
 
 

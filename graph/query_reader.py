@@ -31,7 +31,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from graph.errors import QueryLimitExceeded, QuerySyntaxError
-from graph.query_grammar import SERVICE, LocatedVariable, grammar
+from graph.query_grammar import SERVICE, LocatedVariable, ParseBudgetExceeded, grammar
+from graph.query_grammar import budget as grammar_budget
 from graph.query_iris import resolve, unescape_local
 
 NESTING_CEILING = 160  # the deepest nesting the parser is given the stack to read
@@ -137,12 +138,18 @@ _lock = threading.Lock()
 
 
 def read(
-    text: str, base_iri: str | None = None, prefixes: dict[str, str] | None = None
+    text: str,
+    base_iri: str | None = None,
+    prefixes: dict[str, str] | None = None,
+    *,
+    budget: float | None = None,
 ) -> QueryInfo:
     """Parse a query or update; `base_iri` and `prefixes` are those the engine will be given.
 
     Raises QuerySyntaxError (line, column, what was expected) when it is not SPARQL 1.1, and
-    QueryLimitExceeded when it nests deeper than the parser can read.
+    QueryLimitExceeded when it nests deeper than the parser can read or its parse would take
+    longer than `budget` seconds (KG_MAX_PARSE_SECONDS; that refusal is not cached: it depends
+    on the load of the machine as much as on the text).
     """
     key = (
         hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
@@ -153,7 +160,13 @@ def read(
         found = _cache.get(key)
     if found is None:
         try:
-            found = _read(text, base_iri, prefixes or {})
+            with grammar_budget(budget):
+                found = _read(text, base_iri, prefixes or {})
+        except ParseBudgetExceeded:
+            raise QueryLimitExceeded(
+                f"the query takes more than {budget:g} s to read; at most that is spent on one "
+                "query (KG_MAX_PARSE_SECONDS)"
+            ) from None
         except (QuerySyntaxError, QueryLimitExceeded) as err:
             found = err
         with _lock:

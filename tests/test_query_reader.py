@@ -167,6 +167,14 @@ def test_deep_nesting_is_the_nesting_limit_whether_or_not_the_parser_reads_it(le
             check_limits(read(text), limits)
 
 
+def test_a_parse_past_its_budget_is_a_400_naming_the_setting_and_is_not_cached():
+    text = path(50)
+    with pytest.raises(QueryLimitExceeded, match="KG_MAX_PARSE_SECONDS"):
+        read(text, budget=0.0)  # the deadline has passed at the first variable
+    assert read(text).path_length == 50  # without a budget, the same text reads
+    assert read(text, budget=0.0).path_length == 50  # and, read once, comes from the cache
+
+
 def test_real_nesting_reads_in_a_thread_of_default_stack():
     """The raised recursion limit must be safe where requests run: in threads."""
     outcome: dict = {}
@@ -397,3 +405,11 @@ def test_generated_queries_agree_with_oxigraph(text, listener, oxigraph):
 def _side_condition(text: str) -> bool:
     """Texts the reader accepts and Oxigraph refuses for a reason DISAGREEMENTS lists."""
     return "BIND(" in text or "\\u" in text
+
+
+def test_the_policy_gives_the_reader_its_budget():
+    from endpoint.sparql.policy import inspect
+
+    with pytest.raises(QueryLimitExceeded, match="KG_MAX_PARSE_SECONDS"):
+        inspect(path(51), Settings(max_parse_seconds=0.0), {})
+    assert inspect(path(51), Settings(), {}).path_length == 51

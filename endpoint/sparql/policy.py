@@ -7,7 +7,8 @@ connection (endpoint/sparql/sandbox.py). What the policy adds is a clear answer,
 - a SERVICE off the allow-list (`KG_SERVICE_ALLOWLIST`), or one whose endpoint is a variable or
   cannot be resolved, is a 403 naming it, rather than a failed connection;
 - a query past a limit (`KG_MAX_NESTING`, `KG_MAX_PATH_LENGTH`, `KG_MAX_PATTERNS`) is a 400
-  naming the limit and its setting, rather than an engine that overflows its stack.
+  naming the limit and its setting, rather than an engine that overflows its stack; so is one
+  whose parse alone would take longer than `KG_MAX_PARSE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QueryInf
 
     Raises QuerySyntaxError (400), QueryLimitExceeded (400) or QueryRefused (403).
     """
-    info = read(text, base_iri=settings.base_iri, prefixes=prefixes)
+    info = read(
+        text, base_iri=settings.base_iri, prefixes=prefixes, budget=settings.max_parse_seconds
+    )
     if info.is_update:
         raise QueryRefused("SPARQL Update is not allowed: this endpoint is read-only")
     check_limits(info, Limits.from_settings(settings))
