@@ -1,13 +1,13 @@
-"""Literals the store would rewrite, found in a file's N-Quads text before it is loaded.
+"""Literals written as the store keeps them, in a file's N-Quads text before it is loaded.
 
 Oxigraph keeps every valid literal of a numeric, boolean or date/time datatype in canonical
-form: "034" becomes "34", "1.50"^^xsd:decimal "1.5", "1"^^xsd:boolean "true", and every derived
-integer type (xsd:positiveInteger, xsd:int, ...) becomes xsd:integer. The store, and the dumps
-written from it, hold the canonical literal; the N-Quads dump is the parser's own text (the build
-streams it while loading), so a non-canonical literal in data/ would make the six dumps disagree
-and the served data differ from the file. The build refuses one, and says what to write instead.
-Invalid literals ("1992-02-30"^^xsd:date) are kept as written by the store; the ill-typed-literal
-integrity check reports those.
+form: "034" becomes "34", "40.10"^^xsd:decimal "40.1", "1"^^xsd:boolean "true", and every
+derived integer type (xsd:positiveInteger, xsd:int, ...) becomes xsd:integer. The store, and the
+dumps written from it, hold the canonical literal; the N-Quads dump is the parser's own text
+(the build streams it while loading, and `Parsed` keeps it for validation), so that text is put
+in the same form first: then the six dumps are the same graph, and what is validated is what is
+served. Invalid literals ("1992-02-30"^^xsd:date) are kept as written, as the store keeps them;
+the ill-typed-literal integrity check reports those.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from functools import lru_cache
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-#: an N-Triples literal with an XSD datatype; XSD lexical forms of the rewritten types never
-#: hold a quote or a backslash, so a literal that does is a string type and left alone
+#: an N-Triples literal with an XSD datatype; the lexical forms the store rewrites never hold a
+#: quote or a backslash, so a literal that does is of a string type and is left alone
 _TYPED = re.compile(rb'"([^"\\]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#([A-Za-z]+)>')
-#: forms already canonical, checked without the store (the common cases, cheaply)
+#: forms already canonical, told without the store (the common cases, cheaply)
 _CANONICAL = {
     b"integer": re.compile(rb"-?(0|[1-9][0-9]*)"),
     b"decimal": re.compile(rb"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?"),
     b"date": re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
 }
-_KEPT = {b"string", b"anyURI", b"normalizedString", b"token", b"language", b"gYear"}
+_KEPT = {b"string", b"anyURI", b"normalizedString", b"token", b"language"}
 _X = NamedNode("urn:x-canonical:x")
 
 
@@ -40,21 +40,19 @@ def stored_form(lexical: str, datatype: str) -> tuple[str, str]:
     return quad.object.value, quad.object.datatype.value
 
 
-def rewritten(text: bytes) -> list[tuple[str, str]]:
-    """(literal as written, literal as the store keeps it) for each literal the store rewrites."""
+def _canonical(m: re.Match[bytes]) -> bytes:
+    lexical, name = m.groups()
+    if name in _KEPT:
+        return m.group(0)
+    fast = _CANONICAL.get(name)
+    if fast is not None and fast.fullmatch(lexical):
+        return m.group(0)
+    lex, dt = stored_form(lexical.decode(), XSD + name.decode())
+    return f'"{lex}"^^<{dt}>'.encode()
+
+
+def canonicalise(text: bytes) -> bytes:
+    """N-Triples/N-Quads text with every XSD literal in the form the store keeps."""
     if XSD.encode() not in text:
-        return []
-    found = []
-    for m in _TYPED.finditer(text):
-        lexical, name = m.groups()
-        if name in _KEPT:
-            continue
-        fast = _CANONICAL.get(name)
-        if fast is not None and fast.fullmatch(lexical):
-            continue
-        lex, dt = lexical.decode(), XSD + name.decode()
-        new_lex, new_dt = stored_form(lex, dt)
-        if (new_lex, new_dt) != (lex, dt):
-            found.append((f'"{lex}"^^xsd:{name.decode()}',
-                          f'"{new_lex}"^^xsd:{new_dt.removeprefix(XSD)}'))
-    return found
+        return text
+    return _TYPED.sub(_canonical, text)
