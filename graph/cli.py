@@ -270,7 +270,7 @@ def export(settings: Settings, fmt, output, graph):
 @main.command()
 @click.option("--distinct", is_flag=True,
               help="Also count distinct triples in the union of the graphs (what the Turtle, "
-                   "N-Triples, RDF/XML and JSON-LD dumps hold): one more pass over the store.")
+                   "N-Triples and RDF/XML dumps hold): one more pass over the store.")
 @click.pass_obj
 def stats(settings: Settings, distinct: bool):
     """Print triples per named graph and instances per class.

@@ -47,8 +47,8 @@ def describe(
     "Triples" (void:triples) are statements in the named graphs served, this graph included: a
     triple stated in two graphs counts twice, as in the N-Quads dump and in COUNT(*) over the
     endpoint's default graph (Oxigraph's union keeps it once per graph). The triple formats
-    (Turtle, N-Triples, RDF/XML, JSON-LD) merge the graphs and may hold a few fewer; `kg stats
-    --distinct` counts those. Each void:subset (a graph, this one too) has its own count, and
+    (Turtle, N-Triples, RDF/XML) merge the graphs and may hold a few fewer; `kg stats --distinct`
+    counts those. Each void:subset (a graph, this one too) has its own count, and
     they add up to the dataset's.
 
     `graph_counts` (graph IRI -> triples), when the caller already counted them (the build's
