@@ -163,10 +163,11 @@ def _end_comments_at_cr(g: ModuleType) -> None:
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _ECHAR = r"\\[tbnrf\\\"']"
 _STRINGS = {  # SPARQL 1.1 [156]-[159], with \u escapes in place (rdflib: expanded beforehand)
-    3: (rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''",
-        rf'"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""'),
-    1: (rf"'(?:[^'\n\r\\]|{_ECHAR}|{_UCHAR})*'(?!')",
-        rf'"(?:[^"\n\r\\]|{_ECHAR}|{_UCHAR})*"(?!")'),
+    3: (
+        rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''",
+        rf'"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""',
+    ),
+    1: (rf"'(?:[^'\n\r\\]|{_ECHAR}|{_UCHAR})*'(?!')", rf'"(?:[^"\n\r\\]|{_ECHAR}|{_UCHAR})*"(?!")'),
 }
 
 

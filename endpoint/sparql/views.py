@@ -87,9 +87,9 @@ def _content_type(media_type: str) -> dict[str, str]:
 def _negotiate(shape: QueryInfo) -> tuple[str | None, str | None]:
     """Media types for a solutions/boolean result and for a graph result.
 
-    When the scan knows the query form, only that side is negotiated and a failure is a 406 now.
-    When it does not (the parser will reject the query, or the scan is unsure), both sides are
-    tried and the worker picks by the actual result.
+    The reader (graph/query_reader.py) knows the form of every query it lets through, so only
+    that side is negotiated and a failure is a 406 now. A form of None (not the reader's) tries
+    both sides, and the worker picks by the actual result.
     """
     wanted: list[tuple[str, tuple]] = []
     if shape.form in (None, "SELECT", "ASK"):
