@@ -58,3 +58,18 @@ def endpoint_without_asgi_cache():
 
     app = create_asgi()
     return app.app if isinstance(app, ConditionalCacheASGI) else app
+
+
+def raw_asgi():
+    """A do-nothing ASGI app with no adapter: the HTTP server's share alone (ASGI servers)."""
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(k.lower().encode(), v.encode()) for k, v in HEADERS]}
+    body = {"type": "http.response.body", "body": BODY}
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send(start)
+        await send(body)
+
+    return app

@@ -97,7 +97,7 @@ def our_command(target: str, env: dict[str, str], access_log: bool) -> list[str]
         if target == "endpoint":
             return argv
         asgi = "asgi" in argv
-        if target == "endpoint_without_asgi_cache":
+        if target in ("endpoint_without_asgi_cache", "raw_asgi"):
             return [*argv[:-1], f"bench.stage_apps:{target}"] if asgi else None
         if argv[-1].endswith("()"):  # gunicorn: a call expression
             return [*argv[:-1], f"bench.stage_apps:{target}_wsgi()"]
@@ -107,7 +107,7 @@ def our_command(target: str, env: dict[str, str], access_log: bool) -> list[str]
         wrapper = Path(tempfile.mkdtemp()) / "conf.py"
         wrapper.write_text(f"exec(open({str(conf)!r}).read())\naccesslog = None\n")
         conf = wrapper
-    if target == "endpoint_without_asgi_cache":
+    if target in ("endpoint_without_asgi_cache", "raw_asgi"):
         return None
     app = "endpoint:create_app()" if target == "endpoint" else f"bench.stage_apps:{target}_wsgi()"
     return [sys.executable, "-m", "gunicorn", "-c", str(conf),
@@ -184,6 +184,8 @@ def under_load(args, store_link: Path, store_dir: Path, log) -> list[dict]:
           ("lookup-304", lookup, {"Accept": JSON}, False, conns)]),
         ("ours+log", lambda: start("ours-log", "endpoint", store_link, True, args.workers, logs),
          [("lookup-uncached", lookup, {"Accept": JSON}, True, conns[:1])]),
+        ("raw ASGI noop", lambda: start("raw", "raw_asgi", store_link, False, args.workers, logs),
+         [("noop", lookup, {"Accept": JSON}, True, conns[:1])]),
         ("noop", lambda: start("noop", "noop", store_link, False, args.workers, logs),
          [("noop", lookup, {"Accept": JSON}, True, conns[:1])]),
         ("noop+log", lambda: start("noop-log", "noop", store_link, True, args.workers, logs),

@@ -1,0 +1,130 @@
+"""Markdown tables from bench/stages.py runs: the same-run ratios and the stage breakdown.
+
+    python -m bench.stages_report LABEL=run.json [LABEL=run.json ...] > tables.md
+
+Each ratio divides two numbers of one run (one JSON file); runs are only ever set side by side,
+never divided into each other. CPU is µs per request of the whole server tree (under load) or
+of the app's process and its query processes (in process).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RATIOS = [  # workload, ours against, the other server's workload
+    ("lookup-uncached", "oxigraph", "lookup-uncached"),
+    ("lookup-uncached", "baseline", "lookup-uncached"),
+    ("entity-page-uncached", "baseline", "entity-page-uncached"),
+    ("lookup", "oxigraph", "lookup"),
+    ("lookup-304", "oxigraph", "lookup"),
+]
+
+
+def _row(run: dict, server: str, workload: str, conns: int) -> dict | None:
+    for r in run.get("under_load", []):
+        if (r.get("server"), r.get("workload"), r.get("connections")) == (server, workload, conns):
+            return r
+    return None
+
+
+def _load(r: dict | None) -> str:
+    return "/".join(f"{x:.1f}" for x in r["loadavg"]) if r and "loadavg" in r else "–"
+
+
+def ratios(runs: dict[str, dict]) -> str:
+    lines = ["| run | ours | vs | c | ours req/s | theirs req/s | ratio | load (ours) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, run in runs.items():
+        conns = sorted({r["connections"] for r in run.get("under_load", []) if "connections" in r})
+        for ours_w, other, other_w in RATIOS:
+            for c in conns:
+                a, b = _row(run, "ours", ours_w, c), _row(run, other, other_w, c)
+                if a is None or b is None:
+                    continue
+                ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
+                lines.append(f"| {label} | {ours_w} | {other} {other_w} | {c} | {a['rps']:,.0f} "
+                             f"| {b['rps']:,.0f} | **{ratio:.2f}x** | {_load(a)} |")
+    return "\n".join(lines)
+
+
+def _cpu(run: dict, server: str, workload: str) -> float | None:
+    rows = [r for r in run.get("under_load", [])
+            if r.get("server") == server and r.get("workload") == workload]
+    rows.sort(key=lambda r: r["connections"])
+    return rows[0]["cpu_us_per_request"] if rows else None
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def breakdown(runs: dict[str, dict], kind: str = "lookup") -> str:
+    """One column per run: where one uncached request's CPU goes (µs)."""
+    labels = list(runs)
+    rows: list[tuple[str, list[float | None]]] = []
+
+    def add(name: str, values: list[float | None]) -> None:
+        rows.append((name, values))
+
+    work = "lookup-uncached" if kind == "lookup" else "entity-page-uncached"
+    add(f"Oxigraph's server, whole request (c=8, {work})",
+        [_cpu(r, "oxigraph", work) for r in runs.values()])
+    add(f"minimal Flask app, whole request (c=8, {work})",
+        [_cpu(r, "baseline", work) for r in runs.values()])
+    add(f"**ours, whole request** (c=8, {work}, server tree)",
+        [_cpu(r, "ours", work) for r in runs.values()])
+    if kind == "lookup":
+        add("  HTTP server alone (raw ASGI no-op; ASGI servers only)",
+            [_cpu(r, "raw ASGI noop", "noop") for r in runs.values()])
+        add("  HTTP server + WSGI adapter (no-op WSGI app)",
+            [_cpu(r, "noop", "noop") for r in runs.values()])
+        add("  access log (no-op with it − without)",
+            [_diff(_cpu(r, "noop+log", "noop"), _cpu(r, "noop", "noop")) for r in runs.values()])
+        add("  Flask (one-route app − no-op), under the server",
+            [_diff(_cpu(r, "flask", "noop"), _cpu(r, "noop", "noop")) for r in runs.values()])
+    key = "lookup" if kind == "lookup" else "entity-page"
+    procs = [r.get("in_process", {}) for r in runs.values()]
+    add("in process: Flask one-route app", [p.get("flask one-route app") for p in procs])
+    stages = sorted({k for p in procs for k, v in p.get(key, {}).items()
+                     if isinstance(v, int | float)} - {"n"})
+    for name in stages:
+        add(f"in process: {name}", [p.get(key, {}).get(name) for p in procs])
+    if kind == "lookup":
+        wake = []
+        for p in procs:
+            s = p.get(key, {})
+            parts = [s.get("hop: pool.run wall"), s.get("hop: pool.run"), s.get("query processes")]
+            wake.append(None if None in parts else parts[0] - parts[1] - parts[2])
+        add("in process: hop wall − its CPU both sides (wake-ups, waiting)", wake)
+    add(f"engine alone ({'lookup' if kind == 'lookup' else 'DESCRIBE'}, Store.query + serialize)",
+        [p.get("engine: lookup" if kind == "lookup" else "engine: describe") for p in procs])
+    head = "| stage (µs CPU per request) | " + " | ".join(labels) + " |"
+    out = [head, "|---|" + "---|" * len(labels)]
+    out += [f"| {name} | " + " | ".join(_fmt(v) for v in vals) + " |" for name, vals in rows]
+    loads = [_load(p) if p else "–" for p in procs]
+    out.append("| load average (in-process part) | " + " | ".join(loads) + " |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    runs = {}
+    for arg in argv if argv is not None else sys.argv[1:]:
+        label, _, path = arg.partition("=")
+        runs[label] = json.loads(Path(path).read_text())
+    print("### Same-run ratios\n")
+    print(ratios(runs))
+    print("\n### Uncached lookup: where the CPU goes\n")
+    print(breakdown(runs, "lookup"))
+    print("\n### Uncached entity page: where the CPU goes\n")
+    print(breakdown(runs, "page"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
