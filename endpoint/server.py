@@ -60,6 +60,7 @@ def create_wsgi(settings: Settings | None = None) -> Flask:
 def create_asgi(settings: Settings | None = None):
     """The app for granian's ASGI interface: body deadline, then a2wsgi's thread pool."""
     from a2wsgi import WSGIMiddleware
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
     from endpoint.http.body_deadline import BodyDeadline
     from endpoint.http.caching import ConditionalCacheASGI
@@ -68,6 +69,8 @@ def create_asgi(settings: Settings | None = None):
     app = create_wsgi(settings)
     wsgi = WSGIMiddleware(app, workers=settings.threads)
     # 304s and cached repeats are answered in the event loop, before the thread pool
-    return ConditionalCacheASGI(
+    served = ConditionalCacheASGI(
         BodyDeadline(wsgi, settings.body_timeout, settings.max_request_bytes),
         app.extensions["kg"])
+    # X-Forwarded-Proto/-For are believed from a proxy on this machine only (gunicorn's default)
+    return wrap_asgi_with_proxy_headers(served, trusted_hosts="127.0.0.1")
