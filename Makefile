@@ -59,8 +59,9 @@ bench-shapes: setup ## Fail if a site query slows down with the store (1M vs 10k
 
 STRESS_CLIENTS ?= 16
 STRESS_SECONDS ?= 60
-stress: build ## Load test: N clients vs `kg serve`, every answer checked -> bench/results/stress-<date>.md
+stress: build ## Load test (every answer checked), then light beside 8 heavy and 256 slow -> bench/results/
 	$(BIN)/python -m bench.stress --clients $(STRESS_CLIENTS) --seconds $(STRESS_SECONDS)
+	$(BIN)/python -m bench.isolation --heavy 8 --light 200 --slow 256
 
 # pip-audit runs from its own venv, so its dependencies never mix with the locked ones. The
 # vulnerability data come from PyPI's JSON API (OSV may be unreachable from CI); --strict fails
