@@ -1,15 +1,18 @@
 """Oxigraph's verdict on SPARQL text, given in a child process of the differential test
-(tests/test_query_reader.py): is it a valid query (or update), of which form, and does evaluating
-it fail on a SERVICE call.
+(tests/test_query_reader.py): is it a valid query (or update), of which form, and did evaluating
+it try to open a connection.
 
 The text is run on an EMPTY in-memory store, so nothing but a SERVICE (or a LOAD) could reach
-outside. When the endpoint's sandbox is there (`endpoint.sparql.sandbox.install("offline")`) the
-child installs it before reading any text and cannot open a connection at all; the test then
-asserts that its loopback listener was never contacted. Without it, the test only sends texts
-whose every SERVICE IRI is that listener and no LOAD (see the test).
+outside. Started as `oxigraph_verdict.py offline`, the child installs the endpoint's sandbox
+(`endpoint.sparql.sandbox.install("offline")`) before it reads any text and cannot open a
+connection at all: an evaluation that tries fails with PermissionError ("denied"). Started as
+`oxigraph_verdict.py loopback`, it has no sandbox, and the test sends it only texts whose every
+SERVICE IRI is the test's loopback listener and no LOAD: the listener then records exactly what
+Oxigraph calls.
 
 Protocol: one JSON object per line on stdin ({"text", "kind": "query"|"update", "base"}), one
-answer per line on stdout ({"valid", "form", "error"}); the first line out says {"sandboxed"}.
+answer per line on stdout ({"valid", "form", "error", "denied"}); the first line out says
+{"sandboxed"}.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import json
 import sys
 
 
-def _sandbox() -> bool:
+def _sandbox(profile: str) -> bool:
+    if profile != "offline":
+        return False
     try:
         from endpoint.sparql.sandbox import install
-    except ImportError:
+    except ImportError:  # not built yet: the test then keeps LOAD away from this child
         return False
     install("offline")
     return True
@@ -34,24 +39,29 @@ def verdict(text: str, kind: str, base: str | None) -> dict:
     try:
         if kind == "update":
             store.update(text, base_iri=base)
-            return {"valid": True, "form": "UPDATE", "error": None}
+            return _answer(True, "UPDATE")
         result = store.query(text, base_iri=base)
     except SyntaxError as err:
-        return {"valid": False, "form": None, "error": str(err)}
+        return _answer(False, None, err)
     except (OSError, RuntimeError, ValueError) as err:  # parsed, then failed evaluating
-        return {"valid": True, "form": None, "error": str(err)}
+        return _answer(True, "UPDATE" if kind == "update" else None, err)
     if isinstance(result, QueryBoolean):
-        return {"valid": True, "form": "ASK", "error": None}
+        return _answer(True, "ASK")
     form = "SELECT" if isinstance(result, QuerySolutions) else "GRAPH"  # CONSTRUCT or DESCRIBE
     try:
         list(result)
     except (OSError, RuntimeError, ValueError) as err:
-        return {"valid": True, "form": form, "error": str(err)}
-    return {"valid": True, "form": form, "error": None}
+        return _answer(True, form, err)
+    return _answer(True, form)
+
+
+def _answer(valid: bool, form: str | None, err: Exception | None = None) -> dict:
+    denied = isinstance(err, PermissionError)  # the sandbox refused a socket
+    return {"valid": valid, "form": form, "error": err and str(err), "denied": denied}
 
 
 def main() -> None:
-    print(json.dumps({"sandboxed": _sandbox()}), flush=True)
+    print(json.dumps({"sandboxed": _sandbox(sys.argv[1])}), flush=True)
     for line in sys.stdin:
         job = json.loads(line)
         print(json.dumps(verdict(job["text"], job["kind"], job.get("base"))), flush=True)
