@@ -406,7 +406,8 @@ def noise(n: int) -> st.SearchStrategy[str]:
 def service_call(n: int) -> st.SearchStrategy[str]:
     forms = ["SERVICE <{abs}>", "SERVICE SILENT <{abs}>", "service <s{n}>", "SERVICE x:s{n}",
              "SERVICE<s{n}>", "SERVICE :s{n}", "SERVICE\n<s{n}>", "SERVICESILENT <s{n}>",
-             "SERVICEx:s{n}", "SERVICE ?e"]
+             "SERVICEx:s{n}", "SERVICE ?e", "SERVICE <\\u0073{n}>", "service silent x:s{n}",
+             "SERVICE <s{n}\\u003E"]
     return st.sampled_from(forms).map(lambda f: f.replace("{n}", str(n)))
 
 
