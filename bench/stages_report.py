@@ -34,8 +34,8 @@ def _load(r: dict | None) -> str:
 
 
 def ratios(runs: dict[str, dict]) -> str:
-    lines = ["| run | ours | vs | c | ours req/s | theirs req/s | ratio | load (ours) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | ours | vs | c | ours req/s | theirs req/s | ratio | ours: errors, p99 ms "
+             "| load (ours) |", "|---|---|---|---|---|---|---|---|---|"]
     for label, run in runs.items():
         conns = sorted({r["connections"] for r in run.get("under_load", []) if "connections" in r})
         for ours_w, other, other_w in RATIOS:
@@ -45,7 +45,46 @@ def ratios(runs: dict[str, dict]) -> str:
                     continue
                 ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
                 lines.append(f"| {label} | {ours_w} | {other} {other_w} | {c} | {a['rps']:,.0f} "
-                             f"| {b['rps']:,.0f} | **{ratio:.2f}x** | {_load(a)} |")
+                             f"| {b['rps']:,.0f} | **{ratio:.2f}x** | {a['errors']}, "
+                             f"{a['p99_ms']:.1f} | {_load(a)} |")
+    return "\n".join(lines)
+
+
+def asgi_layer(runs: dict[str, dict]) -> str:
+    """What the event-loop cache layer earns: repeats and 304s with and without it, same run."""
+    lines = ["| run | workload | c | with req/s | without req/s | with / without |",
+             "|---|---|---|---|---|---|"]
+    for label, run in runs.items():
+        for w in ("lookup", "lookup-304"):
+            for c in (8, 32):
+                a = _row(run, "ours", w, c)
+                b = _row(run, "ours without the ASGI cache layer", w, c)
+                if a and b and b["rps"]:
+                    lines.append(f"| {label} | {w} | {c} | {a['rps']:,.0f} | {b['rps']:,.0f} "
+                                 f"| **{a['rps'] / b['rps']:.2f}x** |")
+    return "\n".join(lines)
+
+
+def layer_rounds(runs: dict[str, dict]) -> str:
+    """Alternating rounds with and without the event-loop layer: the median of each side."""
+    import statistics
+
+    lines = ["| run | workload | c | rounds | with: median req/s | without: median req/s "
+             "| ratio of medians | loads |", "|---|---|---|---|---|---|---|---|"]
+    for label, run in runs.items():
+        rows = run.get("layer_ab", [])
+        for w in ("lookup", "lookup-304"):
+            for c in sorted({r["connections"] for r in rows if "connections" in r}):
+                side = {k: [r for r in rows if (r.get("layer"), r.get("workload"),
+                                                r.get("connections")) == (k, w, c)]
+                        for k in ("with", "without")}
+                if not side["with"] or not side["without"]:
+                    continue
+                med = {k: statistics.median(r["rps"] for r in v) for k, v in side.items()}
+                loads = ", ".join(f"{r['loadavg'][0]:.1f}" for r in side["with"] + side["without"])
+                lines.append(f"| {label} | {w} | {c} | {len(side['with'])} | {med['with']:,.0f} "
+                             f"| {med['without']:,.0f} | **{med['with'] / med['without']:.2f}x** "
+                             f"| {loads} |")
     return "\n".join(lines)
 
 
@@ -119,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         runs[label] = json.loads(Path(path).read_text())
     print("### Same-run ratios\n")
     print(ratios(runs))
+    print("\n### The event-loop cache layer, with and without (same run)\n")
+    print(asgi_layer(runs))
+    if any("layer_ab" in r for r in runs.values()):
+        print("\nAlternating rounds (the layer's verdict):\n")
+        print(layer_rounds(runs))
     print("\n### Uncached lookup: where the CPU goes\n")
     print(breakdown(runs, "lookup"))
     print("\n### Uncached entity page: where the CPU goes\n")
