@@ -99,3 +99,15 @@ def test_issue_12_verified_by_hand_with_a_verified_link_passes(repo_settings):
     path.write_text(text + "\n<> kgo:linkStatus <../concept/link-status-verified> .\n",
                     encoding="utf-8")
     assert _problems(repo_settings) == []
+
+
+def test_issue_12_the_page_shows_the_status_per_dataset(client):
+    html = client.get("/page/place/khojaly").data.decode()
+    table = html.split('class="link-status"')[1].split("</table>")[0]
+    rows = {}
+    for row in table.split("<tr>")[2:]:
+        cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+        rows[cells[0]] = cells[1]
+    assert set(rows) == TARGETS
+    assert "verified" in rows["VIAF"] and "verified" in rows["GND"]
+    assert "pending" in rows["Wikidata"] and "pending" in rows["DBpedia"]
