@@ -74,6 +74,11 @@ def check_limits(info: QueryInfo, limits: Limits) -> None:
 
 _cache: LRUCache = LRUCache(maxsize=4096)
 _lock = threading.Lock()
+# pyparsing's grammar objects are not safe for concurrent use: parse actions and the packrat
+# state of one parse leak into another, and a grammar broken that way stays broken for the
+# process (every later parse fails). A parse is pure Python and holds the GIL all along, so
+# taking turns costs no throughput; a hostile text holds the turn at most KG_MAX_PARSE_SECONDS.
+_parse_lock = threading.Lock()
 
 
 def read(
@@ -99,7 +104,7 @@ def read(
         found = _cache.get(key)
     if found is None:
         try:
-            with grammar_budget(budget):
+            with _parse_lock, grammar_budget(budget):
                 found = _read(text, base_iri, prefixes or {})
         except ParseBudgetExceeded:
             raise QueryLimitExceeded(
