@@ -137,7 +137,7 @@ def _entities(store, base: str, limit: int) -> list[str]:
     prefix = base + "id/"
     kinds = ("event/", "place/", "organisation/", "person/", "memorial/", "source/")
     return [r["s"].value for r in rows
-            if r["s"].value.startswith(prefix)
+            if r["s"].value.startswith(prefix) and "#" not in r["s"].value  # parts of a page
             and r["s"].value[len(prefix):].startswith(kinds)][:limit]
 
 

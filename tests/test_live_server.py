@@ -197,7 +197,7 @@ def test_serve_get_runs_one_request_without_a_server(tmp_path):
     assert "200 OK" in result.stderr
     bad = CliRunner().invoke(main, ["serve", "--get", "/sparql?query=ASK"], obj=settings)
     assert bad.exit_code == 2
-    assert "error at 1:" in bad.stdout
+    assert "line 1, column " in bad.stdout
 
 
 def _tree(pid: int) -> list[int]:

@@ -295,8 +295,8 @@ def test_ontology_page_documents_every_class_and_property(client, store, base):
         f"""SELECT ?t WHERE {{ GRAPH <{base}graph/ontology/khojaly> {{
               ?t a ?k . FILTER(?k IN (<http://www.w3.org/2002/07/owl#Class>,
               <http://www.w3.org/2002/07/owl#ObjectProperty>,
-              <http://www.w3.org/2002/07/owl#DatatypeProperty>)) }} }}""",
-    )
+              <http://www.w3.org/2002/07/owl#DatatypeProperty>)) FILTER(isIRI(?t)) }} }}""",
+    )  # a blank node class (a union used as a domain) is not a term of its own
     assert len(terms) >= 20
     for row in terms:
         assert row["t"].value.rsplit("#", 1)[1] in html

@@ -67,7 +67,7 @@ def _undeclared_term(root):
 # (case, what the message must contain: file[:line], and the check or text that names the fault)
 CASES = [
     (_typo_in_iri, [SOURCE, "undescribed-iri", "id/place/khojali"]),
-    (_typo_in_syntax, [f"{PLACE}:7:", "syntax"]),
+    (_typo_in_syntax, [f"{PLACE}:10:", "syntax"]),
     (_unknown_prefix, [f"{SOURCE}:24:13:", "ox:"]),
     (_wrong_datatype, [SOURCE, "ill-typed-literal", "613 people"]),
     (_claim_without_source, [SOURCE, "claim-without-source", "claim/caliber-2026-killed"]),

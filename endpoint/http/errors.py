@@ -51,8 +51,16 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, _handle_unexpected)
 
 
+# A 503 is always "busy or a process died, try again": say when, so clients back off by the
+# clock rather than retry at once (RFC 9110 §10.2.3).
+RETRY_AFTER_SECONDS = 5
+
+
 def _handle_kg_error(error: KGError) -> Response:
-    return render_error(error.status, str(error), type(error).__name__)
+    response = render_error(error.status, str(error), type(error).__name__)
+    if error.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _handle_http_error(error: HTTPException) -> Response:
