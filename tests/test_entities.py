@@ -141,7 +141,8 @@ def test_data_document_is_the_store_description_exactly(client, store, base):
     nt = "".join(f"{r['s']} {r['p']} {r['o']} .\n" for r in rows)
     expected.parse(data=nt, format="nt")
     _, only_expected, only_got = graph_diff(to_isomorphic(expected), to_isomorphic(got))
-    assert isomorphic(expected, got), ([t[1:] for t in sorted(only_expected)], [t[1:] for t in sorted(only_got)])
+    assert isomorphic(expected, got), (
+        [t[1:] for t in sorted(only_expected)], [t[1:] for t in sorted(only_got)])
 
 
 def test_data_without_extension_is_negotiated(client):
