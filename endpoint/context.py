@@ -20,6 +20,8 @@ from pyoxigraph import Store
 from endpoint.http.caching import ResponseCache, init_caching
 from graph.config import Settings
 
+FEDERATION_PROCESSES = 2  # federated queries are rare and wait on remote endpoints
+
 if TYPE_CHECKING:
     from endpoint.sparql.lanes import Lanes
     from endpoint.sparql.pool import QueryPool
@@ -33,6 +35,7 @@ class KGContext:
     store_dir: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)
     pool: Lanes | QueryPool | None = None  # created in init_context
+    federation: QueryPool | None = None  # allow-listed SERVICE queries (KG_SERVICE_ALLOWLIST)
     pinned: object | None = None  # graph.store.PinnedBuild held for the process's lifetime
     # finished GET answers by ETag, for /sparql and the pages alike (endpoint/http/caching.py)
     response_cache: ResponseCache = None  # type: ignore[assignment]  # made from the settings
@@ -73,11 +76,26 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
         store_dir=store_dir,
         prefixes=query_prefixes(settings.base_iri),
         pool=Lanes(store_dir, settings),  # fast and heavy lanes of query processes
+        federation=_federation_pool(store_dir, settings),
         pinned=pinned,
     )
     app.extensions["kg"] = ctx
     init_caching(app, ctx)
     return ctx
+
+
+def _federation_pool(store_dir: str, settings: Settings) -> QueryPool | None:
+    """Processes that may reach the allow-listed ports only (endpoint/sparql/sandbox.py), so
+    the lanes' processes stay fully offline; none when nothing is allow-listed."""
+    from endpoint.sparql import sandbox
+    from endpoint.sparql.pool import QueryPool
+
+    if not settings.service_allowlist:
+        return None
+    ports, names = sandbox.allowance(settings.service_allowlist)
+    return QueryPool(store_dir, size=FEDERATION_PROCESSES, timeout=settings.query_timeout,
+                     profile=sandbox.profile_for(settings.sandbox, federation=True),
+                     allowed_ports=ports, resolve_names=names)
 
 
 def _init_remote(app: Flask, settings: Settings) -> KGContext:

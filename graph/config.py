@@ -76,6 +76,9 @@ class Settings:
     html_row_limit: int = 1_000
     page_size: int = 50  # rows of a listing page of the site (sources, places, timeline, figures)
     service_allowlist: tuple[str, ...] = ()
+    # the query processes' network sandbox (endpoint/sparql/sandbox.py): off only to show
+    # that the tests of the guard fail without it, never for a public endpoint
+    sandbox: bool = True
     # what a query may ask of the engine, measured on its parse (graph/query_reader.py): far
     # above any real query, well below what overflows the engine; past one, a 400 names it
     max_nesting: int = 128  # nested groups, subqueries, expressions, path groups

@@ -108,4 +108,13 @@ class Listener:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(2)
+        # a connection the kernel completed but the thread had no time to accept counts too
+        self.sock.setblocking(False)
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                break
+            self.connections += 1
+            conn.close()
         self.sock.close()

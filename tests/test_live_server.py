@@ -181,7 +181,9 @@ def test_service_to_loopback_is_refused_and_never_contacted(server):
         status, body = _get(server + "/sparql", query)
         glued = f"PREFIX x: <{listener.url}> SELECT * {{ SERVICEx:y {{ ?s ?p ?o }} }}"
         glued_status, _ = _get(server + "/sparql", glued)
-    assert (status, glued_status) == (403, 403)
+    # the glued form is refused as a syntax error by the reader (tests/test_guards.py), where
+    # Oxigraph's grammar would call it: 400; either way, and below it the sandbox, nobody is called
+    assert (status, glued_status) == (403, 400)
     assert "SERVICE refused" in body
     assert listener.connections == 0
 

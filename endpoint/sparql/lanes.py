@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
+from endpoint.sparql import sandbox
 from endpoint.sparql.pool import QueryPool, Result, Streamed
 from endpoint.sparql.worker import Job
 from graph.config import Settings
@@ -95,10 +96,11 @@ class Lanes:
     def __init__(self, store_dir: str, settings: Settings):
         self.timeout = settings.query_timeout
         self.fast_budget = min(settings.fast_budget, settings.query_timeout)
+        profile = sandbox.profile_for(settings.sandbox)
         self.fast = QueryPool(store_dir, size=settings.query_processes,
-                              timeout=settings.query_timeout)
+                              timeout=settings.query_timeout, profile=profile)
         self.heavy = QueryPool(store_dir, size=settings.heavy_slots,
-                               timeout=settings.query_timeout, nice=HEAVY_NICE)
+                               timeout=settings.query_timeout, nice=HEAVY_NICE, profile=profile)
         self.slots = HeavySlots(slots_directory(settings), settings.heavy_slots)
         self._waiters = threading.BoundedSemaphore(max(1, settings.threads // 2))
         self._known_heavy: OrderedDict[bytes, None] = OrderedDict()

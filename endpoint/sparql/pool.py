@@ -18,6 +18,11 @@ serializing. The time limit covers the whole stream: a timer kills the worker at
 whatever the client is doing, and the stream then ends with `StreamCut`, which the WSGI server
 turns into a dropped connection (the status line, 200, is gone already; a cut chunked body is how
 every streaming SPARQL server reports a failure half-way).
+
+Every process of a pool runs under its sandbox profile (endpoint/sparql/sandbox.py): "offline"
+for the public endpoint, "federation" (only the allow-listed ports) for the pool that answers
+queries with allow-listed SERVICE calls. What went wrong inside a process (OS errors, paths,
+exit signals) goes to the server's log; a client is told what happened in general words only.
 """
 
 from __future__ import annotations
@@ -29,13 +34,21 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import BinaryIO
 
+from endpoint.sparql import sandbox
 from endpoint.sparql import worker as query_worker
-from endpoint.sparql.worker import DATA, END, Job, Outcome
-from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing, UnknownFormat
+from endpoint.sparql.worker import DATA, END, Job, Outcome, context_frame, job_frame
+from graph.errors import (
+    KGError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreMissing,
+    UnknownFormat,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +58,28 @@ _CTX.set_forkserver_preload(["endpoint.sparql.worker"])
 START_TIMEOUT = 30.0
 
 
-class QueryFailed(KGError):
-    """The query process failed for reasons of its own (I/O, a crash): not the query's fault."""
+class Logged:
+    """An error whose `detail` (OS errors, paths, signals) is logged, never sent to a client."""
 
-    status = 500
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)  # type: ignore[call-arg]
+        self.detail = detail
+        log.warning("%s [%s]", message, detail)
+
+
+class QueryFailed(Logged, KGError):
+    """The query process died or could not finish (a crash, a SERVICE endpoint or the store
+    failing): 503, the server itself is fine and the next query gets a fresh process."""
+
+    status = 503
+
+
+class ConnectionDenied(Logged, QueryRefused):
+    """The sandbox denied a network connection the query asked for (403)."""
+
+
+class WorkerUnavailable(Logged, StoreMissing):
+    """No query process could start: no store, or no sandbox (503)."""
 
 
 class QueryEvaluationFailed(KGError):
@@ -62,6 +93,7 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
     retire: bool = False  # killed instead of reused when released (e.g. it was reniced)
+    context: tuple | None = None  # the (base IRI, prefixes) this process was last sent
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -73,11 +105,21 @@ class _Worker:
 class QueryPool:
     """Up to `size` worker processes over the store at `store_dir`, each running one job at once."""
 
-    def __init__(self, store_dir: str, size: int, timeout: float, nice: int = 0):
+    def __init__(self, store_dir: str, size: int, timeout: float, nice: int = 0,
+                 profile: str = sandbox.OFFLINE, allowed_ports: frozenset[int] = frozenset(),
+                 resolve_names: bool = False):
         self.store_dir = store_dir
         self.size = max(1, size)
         self.timeout = timeout
         self.nice = nice  # added to the niceness of every process this pool starts
+        if profile not in sandbox.PROFILES:
+            raise ValueError(f"unknown sandbox profile {profile!r}")
+        self.profile = profile
+        self.allowed_ports = frozenset(allowed_ports)
+        self.resolve_names = resolve_names
+        if profile == sandbox.OFF:
+            log.warning("KG_SANDBOX=off: query processes run WITHOUT their network sandbox; "
+                        "a query can make this server open connections (SERVICE)")
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._count = 0
@@ -99,8 +141,9 @@ class QueryPool:
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
         process = _CTX.Process(
-            target=query_worker.serve, args=(child, self.store_dir, os.getpid()), daemon=True,
-            name="kg-query-worker",
+            target=query_worker.serve, daemon=True, name="kg-query-worker",
+            args=(child, self.store_dir, os.getpid(), self.profile, self.allowed_ports,
+                  self.resolve_names),
         )
         process.start()
         child.close()
@@ -108,17 +151,18 @@ class QueryPool:
         if self.nice:
             os.setpriority(os.PRIO_PROCESS, process.pid, os.getpriority(os.PRIO_PROCESS, 0)
                            + self.nice)
+        unavailable = "the query service is unavailable: no query process could start"
         if not parent.poll(START_TIMEOUT):
             worker.kill()
-            raise StoreMissing(f"a query worker did not start within {START_TIMEOUT:.0f} s")
+            raise WorkerUnavailable(unavailable, f"no hello within {START_TIMEOUT:.0f} s")
         try:
             hello: Outcome = parent.recv()
         except EOFError:
             worker.kill()
-            raise StoreMissing("a query worker exited while opening the store") from None
+            raise WorkerUnavailable(unavailable, f"exit code {process.exitcode}") from None
         if hello.status != "ok":
             worker.kill()
-            raise StoreMissing(hello.message)
+            raise WorkerUnavailable(unavailable, hello.message)
         return worker
 
     def _acquire(self) -> _Worker:
@@ -172,17 +216,19 @@ class QueryPool:
 
         `timeout` (default: the pool's) bounds the time to the result or to the start of its
         stream; a stream then runs on up to the pool's limit from the start."""
-        job = replace(job, spool_path="")  # a worker streams big results, it never spools
         worker = self._acquire()  # waits at most `timeout`; starting a worker is not query time
         deadline = time.monotonic() + self.timeout
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         try:
-            worker.conn.send(job)
+            self._send(worker, job)
             ready = worker.conn.poll(limit)
             outcome: Outcome | None = worker.conn.recv() if ready else None
-        except (EOFError, OSError, BrokenPipeError) as e:
+        except (EOFError, OSError) as e:
             self._discard(worker)
-            raise QueryFailed(f"the query worker died while running the query ({e!r})") from e
+            raise QueryFailed(
+                "the query process stopped while running this query (a query this deep or big "
+                "can exhaust it); the server is fine: try again, or simplify the query",
+                f"{e!r}, exit code {worker.process.exitcode}") from e
         if outcome is None:
             self._discard(worker)
             raise QueryTimeout(
@@ -193,6 +239,16 @@ class QueryPool:
             return Streamed(outcome.kind, outcome.media_type, self, worker, deadline)
         self._release(worker)
         return Result.from_outcome(outcome, "")
+
+    @staticmethod
+    def _send(worker: _Worker, job: Job) -> None:
+        """The job, after its constant part if this process does not hold that yet."""
+        known = worker.context
+        if (known is None or known[0] != job.base_iri
+                or (known[1] is not job.prefixes and known[1] != job.prefixes)):
+            worker.conn.send_bytes(context_frame(job.base_iri, job.prefixes))
+            worker.context = (job.base_iri, job.prefixes)
+        worker.conn.send_bytes(job_frame(job))
 
     def _discard(self, worker: _Worker) -> None:
         """Kill a worker that overran or broke, and free its slot."""
@@ -287,8 +343,14 @@ class Result:
             raise UnknownFormat(f"no acceptable media type for a {outcome.kind} result")
         if outcome.status == "failed":
             raise QueryEvaluationFailed(f"query evaluation failed: {outcome.message}")
+        if outcome.status == "refused":
+            raise ConnectionDenied(
+                "query refused: it asked for a network connection (SERVICE) this endpoint "
+                "does not make", outcome.message)
         if outcome.status != "ok":
-            raise QueryFailed(outcome.message)
+            raise QueryFailed(
+                "the query could not be completed: a SERVICE endpoint or the store failed; "
+                "try again later", outcome.message)
         if not outcome.spooled:
             return cls(outcome.kind, outcome.media_type, outcome.size, outcome.body)
         # Open, then unlink: the file lives as long as this handle, whatever the client does.

@@ -10,11 +10,22 @@ serializer into a `_Stream`:
   sent on as tagged byte frames of `chunk_size` while pyoxigraph produces it (`DATA` + bytes …,
   then `END`, or `FAIL` + message). Neither process ever holds the whole result, and the pipe's
   back-pressure paces the serializer to the client's reading.
+
+Before it reads a job the process restricts itself for good (endpoint/sparql/sandbox.py: no
+network, or only the allow-listed ports), and it evaluates every job on a thread with a big stack
+(`STACK_SIZE`): the engine recurses once per step of a property path or level of nesting, and the
+8 MiB of a main thread end near 8,000 steps, where the process would die.
+
+The pipe is lean: the constant part of every job (base IRI, prefixes) is sent once per process
+(`CONTEXT` frame, again only if it changes), a job is a small pickled tuple (`JOB` frame).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import pickle
 import sys
 import threading
 import time
@@ -30,6 +41,14 @@ from pyoxigraph import (
     RdfFormat,
     Store,
 )
+
+from endpoint.sparql import sandbox
+
+log = logging.getLogger(__name__)
+
+# The stack of the thread that evaluates jobs: virtual memory, touched only as deep as a query
+# goes. How far it carries is measured in tests/test_sandbox.py.
+STACK_SIZE = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,9 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What came of a job. status: ok | syntax | failed (evaluation) | not_acceptable | error."""
+    """What came of a job. status: ok | syntax | failed (evaluation) | not_acceptable |
+    refused (the sandbox denied a connection) | error. `message` is for the server's log: the
+    parent decides what a client may read of it."""
 
     status: str
     message: str = ""
@@ -67,6 +88,29 @@ class Outcome:
 DATA = b"d"
 END = b"e"
 FAIL = b"x"
+# Frames to a worker: the constant part of jobs (base IRI, prefixes), or one job
+CONTEXT = b"c"
+JOB = b"j"
+
+
+def context_frame(base_iri: str | None, prefixes: dict[str, str]) -> bytes:
+    return CONTEXT + pickle.dumps((base_iri, prefixes), pickle.HIGHEST_PROTOCOL)
+
+
+def job_frame(job: Job) -> bytes:
+    """A job without its constant part (see `context_frame`) and its spool path (a worker
+    streams, it never spools)."""
+    return JOB + pickle.dumps(
+        (job.query, job.results_media_type, job.graph_media_type, job.union_default_graph,
+         job.default_graphs, job.named_graphs, job.inline_limit, job.chunk_size),
+        pickle.HIGHEST_PROTOCOL)
+
+
+def read_job(payload: bytes, base_iri: str | None, prefixes: dict[str, str]) -> Job:
+    (query, results, graph, union, default_graphs, named_graphs, inline_limit,
+     chunk_size) = pickle.loads(payload)
+    return Job(query, "", results, graph, base_iri, prefixes, union, default_graphs,
+               named_graphs, inline_limit, chunk_size)
 
 
 class _Stream:
@@ -147,8 +191,8 @@ def run_job(store: Store, job: Job, conn: Connection | None = None) -> Outcome |
         return Outcome("syntax", message=str(e))
     except (ValueError, RuntimeError) as e:  # e.g. an unknown function: the query's fault
         return Outcome("failed", message=str(e))
-    except OSError as e:
-        return Outcome("error", message=str(e))
+    except OSError as e:  # a SERVICE endpoint that failed or was denied, or the store's I/O
+        return Outcome("refused" if _denied(e) else "error", message=str(e))
     if isinstance(results, QuerySolutions | QueryBoolean):
         kind = "solutions" if isinstance(results, QuerySolutions) else "boolean"
         if job.results_media_type is None:
@@ -170,8 +214,9 @@ def run_job(store: Store, job: Job, conn: Connection | None = None) -> Outcome |
         if stream.streaming:  # the status is gone already: end the stream as failed
             conn.send_bytes(FAIL + str(e).encode("utf-8", "replace"))
             return None
-        status = "error" if isinstance(e, OSError) else "failed"
-        return Outcome(status, message=str(e))
+        if isinstance(e, OSError):  # SERVICE is evaluated lazily, as the results are read
+            return Outcome("refused" if _denied(e) else "error", message=str(e))
+        return Outcome("failed", message=str(e))
     finally:
         stream.close()
     if stream.streaming:
@@ -182,23 +227,59 @@ def run_job(store: Store, job: Job, conn: Connection | None = None) -> Outcome |
                    size=stream.size)
 
 
-def serve(conn: Connection, store_dir: str, owner: int | None = None) -> None:
-    """Worker main loop: announce readiness, then answer jobs until the pipe closes."""
-    if owner is not None:
-        _exit_with(owner)
+def _denied(error: OSError) -> bool:
+    """Did the sandbox deny a connection? pyoxigraph passes Rust's I/O error on as a plain
+    OSError whose text ends in "(os error 1)" (EPERM, what the seccomp filter and Landlock
+    return), without setting errno."""
+    return isinstance(error, PermissionError) or error.errno in (errno.EPERM, errno.EACCES) \
+        or str(error).endswith(("(os error 1)", "(os error 13)"))
+
+
+def serve(conn: Connection, store_dir: str, owner: int | None = None,
+          profile: str = sandbox.OFFLINE, allowed_ports: frozenset[int] = frozenset(),
+          resolve_names: bool = False) -> None:
+    """Worker main loop: restrict this process, open the store, announce readiness, then answer
+    jobs until the pipe closes.
+
+    The sandbox goes on first, on the main thread: every thread started later (the store's,
+    the job thread) inherits it, and a failure is sent as the hello, so the pool refuses to
+    start rather than run a query unrestricted.
+    """
     _die_with_fork_server()
+    try:
+        sandbox.install(profile, allowed_ports, resolve_names)
+    except sandbox.SandboxUnavailable as e:
+        conn.send(Outcome("error", message=str(e), kind="sandbox"))
+        return
     try:
         store = Store.read_only(store_dir)
     except OSError as e:
         conn.send(Outcome("error", message=f"cannot open the store at {store_dir}: {e}"))
         return
     conn.send(Outcome("ok", message="ready"))
+    if owner is not None:
+        _exit_with(owner)
+    jobs = threading.Thread(target=_answer, args=(conn, store), name="kg-query-jobs")
+    threading.stack_size(STACK_SIZE)  # read when a thread starts
+    try:
+        jobs.start()
+    finally:
+        threading.stack_size(0)  # only this thread needs the big stack
+    jobs.join()
+
+
+def _answer(conn: Connection, store: Store) -> None:
+    base_iri: str | None = None
+    prefixes: dict[str, str] = {}
     while True:
         try:
-            job = conn.recv()
+            frame = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        outcome = run_job(store, job, conn)
+        if frame[:1] == CONTEXT:
+            base_iri, prefixes = pickle.loads(frame[1:])
+            continue
+        outcome = run_job(store, read_job(frame[1:], base_iri, prefixes), conn)
         if outcome is not None:
             conn.send(outcome)
 
