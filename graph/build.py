@@ -238,6 +238,7 @@ def _fill_store(
         modified=now,
         dump_formats=export.DUMP_FORMATS,
         graph_counts=graphs,
+        quote_coverage=integrity.quote_coverage(store, settings),
     )
     store.extend(description)
     graphs[graph_iri(settings.base_iri, "void")] = len(description)  # served, so counted

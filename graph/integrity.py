@@ -2,25 +2,25 @@
 
 Each `graph/queries/checks/*-violation.rq` must return zero rows (the ODK convention); a row is
 a violation with ?focus, ?g (the graph, mapped back to its file) and ?message. One check needs
-files outside the graph and lives here in Python: every quote attributed to a source whose full
-text the repository holds (data/texts/<source-slug>.txt) occurs in that text verbatim. Runs of
-whitespace (line breaks, indentation) count as one space on both sides; every other character,
-including typographic quotes and dashes, must match exactly.
+files outside the graph and lives here in Python: every source document has a stored text
+(data/texts/<source-slug>.txt, format and normalisation in graph/source_texts.py) unless it is
+marked kgo:notCheckable with the reason, and every quote attributed to a source with a stored
+text (a claim's, or a kgo:FactSource's) occurs in that text verbatim. A failure names the file,
+the claim or fact, the text file and the nearest differing passage of the text.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pyoxigraph import Store
 
+from graph import source_texts
 from graph.config import Settings
 from graph.errors import Problem
 from graph.load import Parsed
 from graph.queries import checks, run
-
-_WS = re.compile(r"\s+")
+from graph.source_texts import StoredText
 
 
 def in_memory_store(parsed: Parsed) -> Store:
@@ -51,44 +51,108 @@ def run_checks(store: Store, parsed: Parsed, settings: Settings) -> list[Problem
     return problems
 
 
-def _normalise(text: str) -> str:
-    return _WS.sub(" ", text).strip()
-
-
-def source_text(settings: Settings, source_iri: str) -> str | None:
-    """The full text of a source of ours, when data/texts/<source-slug>.txt exists."""
+def _text_path(settings: Settings, source_iri: str) -> Path | None:
     prefix = settings.base_iri + "id/source/"
-    if not source_iri.startswith(prefix):
+    if settings.texts_dir is None or not source_iri.startswith(prefix):
         return None
-    path: Path = settings.texts_dir / f"{source_iri[len(prefix):]}.txt"
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return settings.texts_dir / f"{source_iri[len(prefix):]}.txt"
+
+
+def _rel(settings: Settings, path: Path) -> str:
+    """The text file as a reader of the repository names it (data/texts/x.txt)."""
+    for root in (settings.data_dir.parent if settings.data_dir else None, settings.root):
+        if root is not None and path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)
+
+
+def source_text(settings: Settings, source_iri: str) -> StoredText | None:
+    """The stored text of a source of ours, when data/texts/<source-slug>.txt exists."""
+    path = _text_path(settings, source_iri)
+    return source_texts.read(path) if path is not None and path.is_file() else None
+
+
+class _Texts:
+    """Each source's stored text, read once, with the problems of its header and its mark."""
+
+    def __init__(self, store: Store, parsed: Parsed, settings: Settings):
+        self.settings = settings
+        self.texts: dict[str, StoredText | None] = {}
+        self.problems: list[Problem] = []
+        for row in run(store, "source_documents", base_iri=settings.base_iri):
+            self._source(row, parsed)
+
+    def _source(self, row, parsed: Parsed) -> None:
+        iri, mark = row["source"].value, row["notCheckable"]
+        st = source_text(self.settings, iri)
+        self.texts[iri] = st
+        where = {"file": _file(parsed, row["g"].value), "focus": iri, "check": "stored-text"}
+        if st is None and mark is None:
+            path = _text_path(self.settings, iri)
+            shown = _rel(self.settings, path) if path else "data/texts/<slug>.txt"
+            self.problems.append(Problem(
+                f"source has no stored text ({shown}) and is not marked kgo:notCheckable "
+                "with the reason", **where))
+        elif st is not None and mark is not None:
+            self.problems.append(Problem(
+                f"source is marked kgo:notCheckable but {_rel(self.settings, st.path)} exists: "
+                "drop one", **where))
+        elif st is not None:
+            self.problems.extend(
+                Problem(f"{_rel(self.settings, st.path)}: {e}", **where) for e in st.errors)
+
+    def get(self, source_iri: str) -> StoredText | None:
+        if source_iri not in self.texts:  # quoted, but not a kgo:SourceDocument of the input
+            self.texts[source_iri] = source_text(self.settings, source_iri)
+        return self.texts[source_iri]
+
+
+def _quote_problem(st: StoredText, exact: str, row, parsed: Parsed, settings: Settings) -> Problem:
+    return Problem(
+        f"quote not found verbatim in {_rel(settings, st.path)}: {exact!r}; "
+        f"{source_texts.nearest_difference(st, exact)}",
+        file=_file(parsed, row["g"].value),
+        focus=row["claim"].value,
+        check="quote-verbatim",
+    )
 
 
 def check_quotes(store: Store, parsed: Parsed, settings: Settings) -> list[Problem]:
-    """Every oa:exact attributed to a source with a stored full text occurs in it verbatim."""
-    problems = []
-    texts: dict[str, str | None] = {}
+    """Every source has a stored text or says why not; every quote of a source with a stored
+    text occurs in it verbatim; every kgo:FactSource of such a source carries a quote."""
+    texts = _Texts(store, parsed, settings)
+    problems = list(texts.problems)
     for row in run(store, "quotes", base_iri=settings.base_iri):
-        source = row["source"]
-        if source is None:
+        if row["source"] is None:
             continue  # a claim without a source: reported by its own check
-        if source.value not in texts:
-            text = source_text(settings, source.value)
-            texts[source.value] = _normalise(text) if text is not None else None
-        text = texts[source.value]
-        if text is None:
-            continue
-        exact = row["exact"].value
-        if _normalise(exact) not in text:
-            problems.append(
-                Problem(
-                    f"quote not found verbatim in the text of <{source.value}>: {exact!r}",
-                    file=_file(parsed, row["g"].value),
-                    focus=row["claim"].value,
-                    check="quote-verbatim",
-                )
-            )
+        st = texts.get(row["source"].value)
+        if st is not None and st.body and not source_texts.contains(st, row["exact"].value):
+            problems.append(_quote_problem(st, row["exact"].value, row, parsed, settings))
+    for row in run(store, "fact_sources", base_iri=settings.base_iri):
+        st = texts.get(row["source"].value) if row["source"] is not None else None
+        if st is not None and int(row["quotes"].value) == 0:
+            problems.append(Problem(
+                f"the source's text is stored ({_rel(settings, st.path)}) but this fact "
+                "carries no quote (kgo:evidence)",
+                file=_file(parsed, row["g"].value), focus=row["fact"].value,
+                check="fact-quote"))
     return problems
+
+
+def quote_coverage(store: Store, settings: Settings) -> dict[str, int]:
+    """How many claims are checked against a stored text and how many cannot be (their source
+    is marked kgo:notCheckable), for VoID and the site."""
+    checked, unchecked = set(), set()
+    texts: dict[str, bool] = {}
+    for row in run(store, "quotes", base_iri=settings.base_iri):
+        if row["source"] is None:
+            continue
+        src = row["source"].value
+        if src not in texts:
+            path = _text_path(settings, src)
+            texts[src] = path is not None and path.is_file()
+        (checked if texts[src] else unchecked).add(row["claim"].value)
+    return {"checked": len(checked), "not_checkable": len(unchecked - checked)}
 
 
 def check(parsed: Parsed, settings: Settings, store: Store | None = None) -> list[Problem]:

@@ -41,6 +41,7 @@ def describe(
     modified: datetime,
     dump_formats: tuple[RdfFormat, ...],
     graph_counts: dict[str, int] | None = None,
+    quote_coverage: dict[str, int] | None = None,
 ) -> list[Quad]:
     """The quads of the {base}graph/void graph for the store as it is now.
 
@@ -53,7 +54,8 @@ def describe(
 
     `graph_counts` (graph IRI -> triples), when the caller already counted them (the build's
     parser does), spares two scans of the whole store; the other totals need distinct values
-    and come from the store.
+    and come from the store. `quote_coverage` (graph/integrity.py) says how many claims were
+    checked against a stored source text at build and how many could not be.
     """
     g = NamedNode(graph_iri(base_iri, "void"))
     ds = NamedNode(dataset_iri(base_iri))
@@ -82,6 +84,10 @@ def describe(
     add(ds, VOID + "uriSpace", Literal(base_iri + "id/"))
     stamp = modified.isoformat(timespec="seconds")
     add(ds, DCT + "modified", Literal(stamp, datatype=NamedNode(XSD + "dateTime")))
+    if quote_coverage is not None:
+        kgo = base_iri + "ontology#"
+        add(ds, kgo + "quotedClaims", count(quote_coverage["checked"]))
+        add(ds, kgo + "uncheckedClaims", count(quote_coverage["not_checkable"]))
     add(ds, OWL + "versionInfo", Literal(version))
     add(ds, DCT + "hasVersion", Literal(version))
     for fmt in dump_formats:

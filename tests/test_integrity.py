@@ -34,10 +34,66 @@ def test_quote_may_span_a_line_break_but_not_change_a_character(mini_settings):
     assert problem.focus.endswith("id/claim/caliber-2026-killed")
 
 
-def test_quotes_of_a_source_without_a_text_are_not_checked(mini_settings):
+def test_a_source_without_a_text_fails_unless_marked_not_checkable(mini_settings):
     (mini_settings.texts_dir / "caliber-2026.txt").unlink()
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "stored-text"
+    assert problem.file == SOURCE
+    assert problem.focus.endswith("id/source/caliber-2026")
+    assert "data/texts/caliber-2026.txt" in problem.message
+    edit(mini_settings.root / SOURCE, "<> a kgo:SourceDocument ;",
+         '<> a kgo:SourceDocument ;\n    kgo:notCheckable "No copy could be read."@en ;')
     edit(mini_settings.root / SOURCE, '"A total of 613 people', '"A total of 999 people')
+    assert _problems(mini_settings) == []  # marked: its quotes are not checked, and that is said
+
+
+def test_a_source_marked_not_checkable_must_not_also_have_a_text(mini_settings):
+    edit(mini_settings.root / SOURCE, "<> a kgo:SourceDocument ;",
+         '<> a kgo:SourceDocument ;\n    kgo:notCheckable "No copy could be read."@en ;')
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "stored-text" and "kgo:notCheckable" in problem.message
+
+
+def test_a_text_without_its_header_fails(mini_settings):
+    edit(mini_settings.texts_dir / "caliber-2026.txt", "# read-on: 2026-12-04\n", "")
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "stored-text" and "read-on" in problem.message
+
+
+def test_a_quote_is_never_found_in_the_header(mini_settings):
+    text = mini_settings.texts_dir / "caliber-2026.txt"
+    edit(text, "# extent: excerpt: three sentences",
+         "# extent: excerpt: three sentences\n# note: A total of 999 people were killed, including"
+         " 106 women, 63 children and 70 elderly individuals.")
+    edit(mini_settings.root / SOURCE, '"A total of 613 people', '"A total of 999 people')
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "quote-verbatim"
+
+
+def test_typographic_quotes_and_dashes_count_as_plain_ones(mini_settings):
+    edit(mini_settings.root / SOURCE, "106 women, 63 children", "106 women\u2014 63 children")
+    assert [p.check for p in _problems(mini_settings)] == ["quote-verbatim"]
+    edit(mini_settings.texts_dir / "caliber-2026.txt", "106 women, 63 children",
+         "106 women- 63 children")
     assert _problems(mini_settings) == []
+
+
+def test_a_fact_of_a_source_with_a_text_needs_a_quote(mini_settings):
+    place = mini_settings.data_dir / "place" / "khojaly.ttl"
+    text = place.read_text(encoding="utf-8")
+    cut = text[:text.index("    kgo:evidence")].rstrip(" ;\n")
+    place.write_text(cut + " .\n", encoding="utf-8")
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "fact-quote"
+    assert problem.focus.endswith("id/place/khojaly#fact-coordinates")
+
+
+def test_a_reference_fact_without_its_source_is_found(mini_settings):
+    edit(mini_settings.data_dir / "place" / "khojaly.ttl", "kgo:sourcedProperty wgs:lat, wgs:long",
+         "kgo:sourcedProperty wgs:lat")
+    (problem,) = _problems(mini_settings)
+    assert problem.check == "fact-without-source"
+    assert problem.focus.endswith("id/place/khojaly") and "wgs84_pos#long" in problem.message
 
 
 def test_a_subclass_of_claim_without_source_is_found(mini_settings):

@@ -135,7 +135,13 @@ class SiteData:
         return values
 
     def statistics(self, dataset: dict[str, str]) -> list[tuple[str, str]]:
-        return [(name, dataset[p]) for name, p in STAT_PROPERTIES if p in dataset]
+        kgo = self.base + "ontology#"
+        wanted = (*STAT_PROPERTIES,
+                  ("claims and sourced facts whose quotes are checked at build against "
+                   "their source's stored text", kgo + "quotedClaims"),
+                  ("claims whose source's text cannot be held (marked not checkable)",
+                   kgo + "uncheckedClaims"))
+        return [(name, dataset[p]) for name, p in wanted if p in dataset]
 
     def class_counts(self) -> dict[str, int]:
         """Instances of kgo:SourceDocument and kgo:FigureClaim, as the build's VoID class
