@@ -13,12 +13,17 @@ import socket
 import subprocess
 import sys
 import textwrap
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sparql_support import Listener, make_settings
+from test_guards import service_queries
 
 from endpoint import create_app
-from endpoint.sparql import sandbox
+from endpoint.sparql import sandbox, views
 from endpoint.sparql.pool import ConnectionDenied, QueryFailed, QueryPool
 from endpoint.sparql.worker import Job
 from graph.errors import KGError
@@ -120,7 +125,7 @@ def test_the_filter_survives_in_every_thread_and_cannot_be_lifted():
     and installing a laxer profile on top changes nothing (filters only ever add up)."""
     code = textwrap.dedent("""
         import socket, threading
-        from endpoint.sparql import sandbox
+        from endpoint.sparql import sandbox, views
         sandbox.install("offline")
         def attempt(out):
             for family, kind in ((socket.AF_INET, socket.SOCK_STREAM),
@@ -200,3 +205,56 @@ def test_listener_counts_a_connection_it_had_no_time_to_accept():
     with Listener() as listener:
         socket.create_connection(("127.0.0.1", listener.port)).close()
     assert listener.connections == 1
+
+
+# -- the HTTP endpoint with its text check switched off: the sandbox alone holds -------------
+
+def _reader_only(text: str, settings, prefixes):
+    """The policy without its SERVICE refusal: what the endpoint would do if the reader missed
+    every SERVICE call (the reader still reads, so syntax errors and limits are 400s)."""
+    from graph.query_reader import Limits, check_limits, read
+
+    info = read(text, base_iri=settings.base_iri, prefixes=prefixes,
+                budget=settings.max_parse_seconds)
+    check_limits(info, Limits.from_settings(settings))
+    return info
+
+
+@pytest.fixture(scope="module")
+def listener():
+    with Listener() as listener:
+        yield listener
+
+
+@pytest.fixture(scope="module")
+def bare_app(tmp_path_factory):
+    """The endpoint, sandbox on, whose policy lets every SERVICE through to the query process."""
+    app = create_app(make_settings(tmp_path_factory.mktemp("bare")))
+    with mock.patch.object(views.guards, "inspect", _reader_only):
+        yield app
+    app.extensions["kg"].pool.close()
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_fuzzed_service_calls_past_the_text_check_reach_nobody(bare_app, listener, data):
+    """Queries mixing `<`, comparisons, strings of the four quote kinds, comments, escapes, IRIs
+    and SERVICE (tests/test_guards.py's generator), sent to /sparql with the text check off."""
+    query = data.draw(service_queries(listener.url))
+    r = bare_app.test_client().get("/sparql", query_string={"query": query})
+    assert r.status_code in (200, 400, 403, 406), (query, r.status_code, r.data)
+    assert b"127.0.0.1" not in r.data and b"os error" not in r.data
+    assert listener.connections == 0, query
+
+
+def test_the_same_endpoint_without_the_sandbox_is_reached(tmp_path):
+    """The twin: the same bypass with the sandbox off, and the listener is called."""
+    app = create_app(make_settings(tmp_path, sandbox=False))
+    try:
+        with mock.patch.object(views.guards, "inspect", _reader_only), Listener() as listener:
+            for call in ("SERVICE <{url}>", "SERVICE SILENT <{url}>"):
+                q = f"SELECT * WHERE {{ {call.format(url=listener.url)} {{ ?s ?p ?o }} }}"
+                app.test_client().get("/sparql", query_string={"query": q})
+        assert listener.connections >= 2
+    finally:
+        app.extensions["kg"].pool.close()
