@@ -148,10 +148,11 @@ def _parse(text: str):
 
 
 def _message(text: str, offset: int, err: ParseBaseException) -> str:
-    """pyparsing's message, short: where, what the grammar expected, what it found."""
+    """pyparsing's message, short: where, that it is a syntax error (a client reading "expected
+    SelectQuery" alone may not know), what the grammar expected, what it found."""
     expected = err.msg
     if len(expected) > 80:
         expected = expected[:77] + "..."
     found = text[offset : offset + 20].split("\n")[0].strip()
     found = f"found {found!r}" if found else "found the end of the query"
-    return located(text, offset, f"{expected[0].lower()}{expected[1:]}, {found}")
+    return located(text, offset, f"syntax error, {expected[0].lower()}{expected[1:]}, {found}")

@@ -17,15 +17,18 @@ What the embedded store does through options, the remote one does through the pr
 
 Virtuoso quirks handled here (documented in docs/deployment.md): it hangs on a direct
 `application/sparql-query` POST, so queries go as a form POST; its JSON results use the obsolete
-`typed-literal` type and blank nodes named `nodeID://b1`, which are normalised before pyoxigraph
-parses them; and when its own time limit cuts a query short it answers 200 with partial results and
-an `X-SQL-State` header, which is turned into an error instead of a wrong answer.
+`typed-literal` type, blank nodes named `nodeID://b1` and booleans in numeric form
+("1"^^xsd:boolean for the "true" we loaded; its N-Triples say "true"), which are all normalised
+before pyoxigraph parses them; and when its own time limit cuts a query short it answers 200
+with partial results and an `X-SQL-State` header, which is turned into an error instead of a
+wrong answer.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
 import struct
 import urllib.error
@@ -54,17 +57,28 @@ from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
 from graph.query_rewrite import prepare, with_dataset
 
+log = logging.getLogger(__name__)
+
 RESULTS_JSON = "application/sparql-results+json"
 VIRTRDF_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 WKT_LITERAL = STANDARD_PREFIXES["geo"] + "wktLiteral"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: the boolean forms of Virtuoso's JSON results, back to the canonical ones the store loaded
+BOOLEANS = {"1": "true", "0": "false"}
 N_TRIPLES = "application/n-triples"
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 
 
 class RemoteError(KGError):
-    """The remote endpoint failed, refused us, or could not be reached."""
+    """The remote endpoint failed, refused us, or could not be reached.
+
+    The message names the server and quotes its own error, for the operator (`kg query`,
+    `kg publish` print it). A client of the site must not see either (an internal address, the
+    backend's internals): the endpoint renders `public_message` instead and logs the message.
+    """
 
     status = 502
+    public_message = "the query backend failed to answer; the error has been logged"
 
 
 class RemoteTriples(list):
@@ -234,17 +248,20 @@ class RemoteStore:
                 raise self._timeout() from err
             raise RemoteError(f"{self.endpoint}: {err.reason}") from err
         if partial:
+            log.warning("%s cut a query short (X-SQL-State %s)", self.endpoint, partial)
             raise QueryTimeout(
-                f"{self.endpoint} cut the query short (X-SQL-State {partial}): a partial answer "
-                "was refused; simplify the query or add a LIMIT"
+                f"the query backend cut the query short (X-SQL-State {partial}): a partial "
+                "answer was refused; simplify the query or add a LIMIT"
             )
         if graph_form:
             return RemoteTriples(_triple(t) for t in parse(body, RdfFormat.N_TRIPLES))
         return _solutions(body)
 
     def _timeout(self) -> QueryTimeout:
+        """A client sees this message (503): the backend's address goes to the log only."""
+        log.warning("%s did not answer within %g s", self.endpoint, self.timeout)
         return QueryTimeout(
-            f"query stopped: {self.endpoint} did not answer within {self.timeout:g} s "
+            f"query stopped: the query backend did not answer within {self.timeout:g} s "
             "(KG_QUERY_TIMEOUT)"
         )
 
@@ -277,6 +294,8 @@ def _solutions(body: bytes) -> QuerySolutions | QueryBoolean:
                 value["value"] = _bnode_id(value["value"])
             if value.get("datatype") == VIRTRDF_GEOMETRY:
                 value["datatype"], value["value"] = WKT_LITERAL, wkt(value["value"])
+            elif value.get("datatype") == XSD_BOOLEAN:
+                value["value"] = BOOLEANS.get(value["value"], value["value"])
     return parse_query_results(json.dumps(doc).encode(), format=QueryResultsFormat.JSON)
 
 

@@ -108,7 +108,8 @@ def test_syntax_errors_say_where_and_what_in_one_short_line():
     with pytest.raises(QuerySyntaxError) as err:
         read("SELECT *\nWHERE { ?s ?p ?o }\nLIMIT x")
     message = str(err.value)
-    assert message.startswith("line 3, column 1: expected end of text, found 'LIMIT x'")
+    assert message.startswith(
+        "line 3, column 1: syntax error, expected end of text, found 'LIMIT x'")
     assert "\n" not in message and len(message) < 200
     with pytest.raises(QuerySyntaxError, match="line 1, column 12: undeclared prefix ex:"):
         read("SELECT * { ex:a ?p ?o }")

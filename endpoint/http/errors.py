@@ -10,6 +10,10 @@
 
 Werkzeug's HTTP errors (404, 405, 413...) take the same path, keeping their headers (Allow).
 Only the outermost handler catches bare `Exception`, and it logs the traceback.
+
+Internal details (addresses, OS errors, a backend's own error text) never reach a client: an
+error whose message carries them has a `public_message` (graph.remote.RemoteError), which is
+what the client gets; the full message goes to the log.
 """
 
 from __future__ import annotations
@@ -57,7 +61,12 @@ RETRY_AFTER_SECONDS = 5
 
 
 def _handle_kg_error(error: KGError) -> Response:
-    response = render_error(error.status, str(error), type(error).__name__)
+    message = getattr(error, "public_message", None)
+    if message is None:
+        message = str(error)
+    else:
+        log.warning("%s on %s %s: %s", type(error).__name__, request.method, request.path, error)
+    response = render_error(error.status, message, type(error).__name__)
     if error.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
