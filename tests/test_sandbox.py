@@ -243,7 +243,8 @@ def test_fuzzed_service_calls_past_the_text_check_reach_nobody(bare_app, listene
     query = data.draw(service_queries(listener.url))
     r = bare_app.test_client().get("/sparql", query_string={"query": query})
     assert r.status_code in (200, 400, 403, 406), (query, r.status_code, r.data)
-    assert b"127.0.0.1" not in r.data and b"os error" not in r.data
+    if r.status_code != 200:  # an answer may hold the query's own IRIs; an error says no more
+        assert b"127.0.0.1" not in r.data and b"os error" not in r.data, r.data
     assert listener.connections == 0, query
 
 
