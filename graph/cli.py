@@ -219,7 +219,8 @@ def query(settings: Settings, query, file, fmt, backend_url):
     try:
         result = run(store, q, base_iri=settings.base_iri)
     except QuerySyntaxError as err:
-        raise click.UsageError(str(err)) from err
+        excerpt = err.excerpt()
+        raise click.UsageError(f"{err}\n{excerpt}" if excerpt else str(err)) from err
     out = _stdout_bytes()
     if isinstance(result, QuerySolutions):
         if fmt == "table":

@@ -17,9 +17,38 @@ class KGError(Exception):
 
 
 class QuerySyntaxError(KGError):
-    """A SPARQL query the parser rejects; carries the parser's own message."""
+    """A SPARQL query the parser rejects. The message starts with `line L, column C:`; when the
+    position is known the error also carries it, the line itself and the one sentence saying
+    what was expected (graph.query_errors), so every rendering can show the line with a caret."""
 
     status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        expected: str | None = None,
+        source_line: str | None = None,
+    ):
+        super().__init__(message)
+        self.line, self.column = line, column
+        self.expected, self.source_line = expected, source_line
+
+    def excerpt(self) -> str:
+        """The line, numbered, with a caret under the column ('' when the place is unknown)."""
+        if self.line is None or self.column is None or self.source_line is None:
+            return ""
+        number = f"{self.line} | "
+        return f"{number}{self.source_line}\n{' ' * (len(number) + self.column - 1)}^"
+
+    def details(self) -> dict[str, object]:
+        """The located parts, for JSON callers (empty when the place is unknown)."""
+        if self.line is None:
+            return {}
+        return {"line": self.line, "column": self.column, "expected": self.expected,
+                "source_line": self.source_line, "excerpt": self.excerpt()}
 
 
 class QueryLimitExceeded(KGError):

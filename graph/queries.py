@@ -147,4 +147,19 @@ def run(
             substitutions=subs or None,
         )
     except SyntaxError as err:
-        raise QuerySyntaxError(f"{q.name}: {err}") from err
+        raise _readable(q, str(err), base_iri) from None
+
+
+def _readable(q: Query, engine_message: str, base_iri: str) -> QuerySyntaxError:
+    """The reader's located message for a query the engine refused (never the engine's grammar
+    dump); the engine's position and a plain sentence if the reader found nothing wrong."""
+    from graph.query_errors import from_engine
+    from graph.query_reader import read
+
+    try:
+        read(q.text, base_iri=base_iri, prefixes=query_prefixes(base_iri))
+    except QuerySyntaxError as err:
+        return err
+    except KGError:
+        pass
+    return from_engine(q.text, engine_message)

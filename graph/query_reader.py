@@ -20,6 +20,7 @@ limit. The other limits are measured on the parse and checked by `check_limits`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import sys
 import threading
@@ -29,9 +30,10 @@ from cachetools import LRUCache
 from pyparsing import ParseBaseException
 
 from graph.errors import QueryLimitExceeded, QuerySyntaxError
+from graph.query_errors import explain
 from graph.query_grammar import ParseBudgetExceeded, grammar
 from graph.query_grammar import budget as grammar_budget
-from graph.query_tree import QUERY_FORMS, QueryInfo, Service, VarUse, Walk, located
+from graph.query_tree import QUERY_FORMS, QueryInfo, Service, VarUse, Walk
 
 __all__ = ["Limits", "QueryInfo", "Service", "VarUse", "check_limits", "read"]
 
@@ -116,7 +118,7 @@ def read(
         with _lock:
             _cache[key] = found
     if isinstance(found, Exception):
-        raise type(found)(str(found))
+        raise copy.copy(found)  # a fresh object per raise: the cached one keeps no traceback
     return found
 
 
@@ -129,7 +131,7 @@ def _read(text: str, base_iri: str | None, prefixes: dict[str, str]) -> QueryInf
             "reads; at most KG_MAX_NESTING levels are accepted"
         ) from None
     except ParseBaseException as err:
-        raise QuerySyntaxError(_message(text, err.loc, err)) from None
+        raise explain(text, err.loc, err.msg) from None
     walk = Walk(text, base_iri, prefixes)
     return walk.info(tree, form)
 
@@ -145,14 +147,3 @@ def _parse(text: str):
             raise max(query_error, update_error, key=lambda e: e.loc) from None
         return update, "UPDATE"
     return results, QUERY_FORMS[results[1].name]
-
-
-def _message(text: str, offset: int, err: ParseBaseException) -> str:
-    """pyparsing's message, short: where, that it is a syntax error (a client reading "expected
-    SelectQuery" alone may not know), what the grammar expected, what it found."""
-    expected = err.msg
-    if len(expected) > 80:
-        expected = expected[:77] + "..."
-    found = text[offset : offset + 20].split("\n")[0].strip()
-    found = f"found {found!r}" if found else "found the end of the query"
-    return located(text, offset, f"syntax error, {expected[0].lower()}{expected[1:]}, {found}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
-from graph.errors import QuerySyntaxError
+from graph.query_errors import unknown_prefix
 from graph.query_grammar import SERVICE, LocatedVariable
 from graph.query_iris import resolve, unescape_local
 
@@ -223,7 +223,7 @@ class Walk:
         if prefix not in self.prefixes:
             at = _get(term, "_at")
             at += len(self.text[at:]) - len(self.text[at:].lstrip())  # told before whitespace
-            raise QuerySyntaxError(located(self.text, at, f"undeclared prefix {prefix}:"))
+            raise unknown_prefix(self.text, at, prefix, sorted(self.prefixes))
         return self.prefixes[prefix] + unescape_local(_get(term, "localname") or "")
 
 

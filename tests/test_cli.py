@@ -77,7 +77,10 @@ def test_ask_and_construct(built_mini, runner):
 def test_bad_query_is_a_usage_error(built_mini, runner):
     result = runner.invoke(main, ["query", "SELECT WHERE {"], obj=built_mini)
     assert result.exit_code == 2
-    assert "argument" in result.stderr
+    assert "line 1, column 8: syntax error, expected `*` or the variables to select" in (
+        result.stderr)
+    assert "1 | SELECT WHERE {\n           ^" in result.stderr  # the line, a caret under column 8
+    assert "Prefix not found" not in result.stderr and "expected one of" not in result.stderr
 
 
 def test_query_needs_a_query(built_mini, runner):

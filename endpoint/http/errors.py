@@ -1,7 +1,9 @@
 """One error taxonomy (graph.errors), three renderings, chosen per request.
 
-- The SPARQL protocol (`/sparql`) answers in plain text with the parser's own message, as
-  Oxigraph and the SPARQL 1.1 Protocol's examples do: SPARQL clients print the body as is.
+- The SPARQL protocol (`/sparql`) answers in plain text, as Oxigraph and the SPARQL 1.1
+  Protocol's examples do: SPARQL clients print the body as is. A syntax error is the reader's
+  located sentence with the line and a caret under the column (graph.query_errors); a program
+  sending `Accept: application/json` (and no SPARQL results type) gets the JSON shape below.
 - JSON callers (Accept prefers JSON to HTML) get one canonical shape, pinned by a test:
   `{"ok": false, "status": 400, "error": "QuerySyntaxError", "title": "Bad Request",
   "message": "..."}`.
@@ -26,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import BuildError
 
-from graph.errors import KGError
+from graph.errors import KGError, QuerySyntaxError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,8 @@ def _handle_kg_error(error: KGError) -> Response:
         message = str(error)
     else:
         log.warning("%s on %s %s: %s", type(error).__name__, request.method, request.path, error)
-    response = render_error(error.status, message, type(error).__name__)
+    details = error.details() if isinstance(error, QuerySyntaxError) else {}
+    response = render_error(error.status, message, type(error).__name__, details)
     if error.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -86,26 +89,38 @@ def _handle_unexpected(error: Exception) -> Response:
     return render_error(500, "internal error; it has been logged", "InternalServerError")
 
 
-def render_error(status: int, message: str, error_type: str) -> Response:
-    """The error in the rendering this request calls for (see the module docstring)."""
+def render_error(
+    status: int, message: str, error_type: str, details: dict[str, object] | None = None
+) -> Response:
+    """The error in the rendering this request calls for (see the module docstring).
+
+    `details` (a syntax error's line, column, expected, source_line and excerpt) go into the
+    JSON as they are; the text and HTML renderings show the excerpt (the line with a caret)."""
     title = HTTP_STATUS_CODES.get(status, "Error")
+    details = details or {}
     kind = _rendering()
     if kind == "json":
         response = jsonify(
-            ok=False, status=status, error=error_type, title=title, message=message
+            ok=False, status=status, error=error_type, title=title, message=message, **details
         )
     elif kind == "html":
-        response = Response(_html(status, title, message, error_type), mimetype="text/html")
+        response = Response(
+            _html(status, title, message, error_type, details.get("excerpt")),
+            mimetype="text/html",
+        )
     else:
-        response = Response(f"{title}: {message}\n", mimetype="text/plain")
+        excerpt = f"{details['excerpt']}\n" if details.get("excerpt") else ""
+        response = Response(f"{title}: {message}\n{excerpt}", mimetype="text/plain")
     response.status_code = status
     response.vary.add("Accept")
     return response
 
 
 def _rendering() -> str:
-    if request.blueprint == "sparql":
-        return "text"
+    if request.blueprint == "sparql":  # SPARQL clients print the body: text, unless a program
+        accept = request.headers.get("Accept", "")  # asks for plain JSON and no results type
+        wants_json = "application/json" in accept and "sparql-results" not in accept
+        return "json" if wants_json else "text"
     best = request.accept_mimetypes.best_match(
         ["text/html", "application/json", "application/sparql-results+json", "application/ld+json"]
     )
@@ -114,9 +129,10 @@ def _rendering() -> str:
     return "html" if best == "text/html" else "json"
 
 
-def _html(status: int, title: str, message: str, error_type: str) -> str:
+def _html(status: int, title: str, message: str, error_type: str,
+          excerpt: object = None) -> str:
     context = {"status": status, "title": title, "message": message, "error": error_type,
-               "path": request.path, "iri": None}
+               "path": request.path, "iri": None, "excerpt": excerpt}
     try:
         return render_template([f"{status}.html", "error.html"], **context)
     except (TemplateNotFound, BuildError):  # the site's templates or routes are not in this app

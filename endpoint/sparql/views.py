@@ -33,8 +33,9 @@ from endpoint.sparql import policy as guards
 from endpoint.sparql.protocol import read_request
 from endpoint.sparql.service_description import SD, describe_service
 from endpoint.sparql.worker import Job
-from graph.errors import UnknownFormat
+from graph.errors import QuerySyntaxError, UnknownFormat
 from graph.metadata import dataset_iri
+from graph.query_errors import from_engine
 from graph.query_reader import QueryInfo
 
 bp = Blueprint("sparql", __name__)
@@ -62,7 +63,12 @@ def sparql() -> Response:
         default_graphs=req.default_graphs,
         named_graphs=req.named_graphs,
     )
-    result = _pool_for(kg, shape).run(job)
+    try:
+        result = _pool_for(kg, shape).run(job)
+    except QuerySyntaxError as err:  # the engine refused what the reader read: its words, not
+        if err.line is not None:     # Oxigraph's grammar dump, reach the client
+            raise
+        raise from_engine(req.query, str(err)) from None
     if result.body is not None:  # whole and successful (endpoint/http/caching.py may keep it)
         response = Response(result.body, **_content_type(result.media_type))
         response.headers["Content-Length"] = str(len(result.body))
