@@ -24,10 +24,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from endpoint.http.cors import init_cors
     from endpoint.http.errors import register_error_handlers
-    from endpoint.pages import entities, site
+    from endpoint.pages import citations, entities, site
+    from endpoint.search import bp as search_bp
+    from endpoint.search import reconcile
     from endpoint.sparql import views as sparql
 
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(reconcile.bp)
+    app.register_blueprint(citations.bp)
     app.register_blueprint(entities.bp)
     app.register_blueprint(site.bp)
     register_error_handlers(app)

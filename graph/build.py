@@ -39,6 +39,8 @@ from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
 from graph.load import Parsed, parsing_pool, stage
 from graph.namespaces import graph_iri
+from graph.search import INDEX_FILE
+from graph.search import index as search_index
 from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
 from graph.validate import Report
 
@@ -257,6 +259,8 @@ def _fill_store(
         nq.unlink()
     else:
         written.append(nq)
+    on_step("search index")  # next to the store, so the swap replaces both at once
+    search_index.write_index(store, build_dir / INDEX_FILE, settings.base_iri, parsed.version)
     store.flush()
     return BuildReport(
         build_dir=build_dir,

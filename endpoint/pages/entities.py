@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
 from endpoint.http.negotiation import best_format, vary_accept
-from endpoint.pages import describe
+from endpoint.pages import citations, describe
 from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
 from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
@@ -57,6 +57,9 @@ def _require(iri: str) -> None:
 def thing(kind: str, slug: str) -> Response:
     """303 See Other to the HTML page or the data document, whichever the client accepts."""
     _require(requested_iri(kind, slug))
+    if kind in citations.CITABLE and citations.preferred(request):  # a reference manager
+        target = url_for("citations.cite", kind=kind, slug=slug)
+        return vary_accept(redirect(target, code=303))
     fmt = best_format(request, OFFERED)
     if fmt == HTML:
         target = url_for("entities.page", kind=kind, slug=slug)
@@ -66,10 +69,17 @@ def thing(kind: str, slug: str) -> Response:
 
 
 @bp.get("/page/<kind>/<path:slug>")
-def page(kind: str, slug: str) -> str:
+def page(kind: str, slug: str) -> str | Response:
     iri = requested_iri(kind, slug)
     _require(iri)
+    wanted = citations.preferred(request) if kind in citations.CITABLE else None
+    if wanted:
+        thing = citations.citable(iri)
+        if thing is not None:
+            return vary_accept(citations.render(thing, wanted))
     links = {ext: url_for("entities.data", kind=kind, slug=f"{slug}.{ext}") for ext in DATA_FORMATS}
+    if kind in citations.CITABLE:  # negotiated with the citation formats
+        return vary_accept(Response(render_entity(iri, links), mimetype=HTML))
     return render_entity(iri, links)
 
 
@@ -102,6 +112,9 @@ def data(kind: str, slug: str) -> Response:
         slug = stem
     iri = requested_iri(kind, slug)
     _require(iri)  # a 404 for an unknown thing, before any 406
+    # a browser (text/html preferred, not merely */*): the page, not RDF/XML; RDF wins ties
+    if negotiated and best_format(request, (*DATA_FORMATS.values(), HTML)) == HTML:
+        return vary_accept(redirect(url_for("entities.page", kind=kind, slug=slug), code=303))
     fmt = best_format(request, tuple(DATA_FORMATS.values())) if negotiated else DATA_FORMATS[ext]
     response = _data_response(iri, fmt)
     if negotiated:
