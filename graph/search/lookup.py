@@ -6,8 +6,12 @@ Every lookup is an index lookup that stops after the rows it needs (docs/decisio
     exact    a name equal to the query (after normalisation)          B-tree `name_norm`
     prefix   a name that starts with the query                        B-tree range
     words    a name, title or quote holding every word (the last one may be cut short)  FTS5
-    similar  names sharing the query's trigrams, best overlap first (only when asked:
-             reconciliation, or a search the other tiers left empty)   FTS5 trigram
+    any      (reconciliation) a name holding any of the words          FTS5
+    similar  names sharing a four-character piece with the query (reconciliation, or a search
+             the other tiers left empty)                               FTS5 trigram
+
+Every tier reads its matches in rowid order, which the build made the static rank (labels
+first, shorter first), and stops at its limit; candidates are then scored in Python.
 
 A page takes the first `offset + size + 1` rows of each tier in turn, keeps an entity's first
 (best) hit, and returns the slice; the extra row says whether there is a next page.
@@ -24,7 +28,7 @@ from graph.search.text import normalise, similarity, trigrams
 
 #: The deepest page we answer (size × page): past it the user should narrow the query.
 MAX_DEPTH = 1_000
-#: Rows a similar-spelling lookup ranks (its cost: the trigrams' posting lists, see the ADR).
+#: Rows the reconciliation tiers read, each (then scored by similarity in Python).
 SIMILAR_LIMIT = 50
 
 
@@ -63,7 +67,12 @@ def _fts_any(norm: str) -> str:
 
 
 def _fts_grams(norm: str) -> str:
-    return " OR ".join(f'"{g}"' for g in trigrams(norm) if '"' not in g)
+    """Names sharing any four-character piece with the query (two overlapping trigrams): a
+    typo spoils the pieces around it, not the others, and a piece is rarer than a trigram."""
+    grams = [g for g in trigrams(norm) if '"' not in g]
+    if len(grams) < 2:
+        return " OR ".join(f'"{g}"' for g in grams)
+    return " OR ".join(f'("{a}" AND "{b}")' for a, b in zip(grams, grams[1:], strict=False))
 
 
 _HIT = ("SELECT e.iri, e.kind, e.label, e.description, n.text, n.field FROM name n "
@@ -74,9 +83,9 @@ _TIERS = {
     "words": _HIT + "WHERE n.id IN (SELECT rowid FROM name_words WHERE name_words MATCH :fts "
                     "ORDER BY rowid LIMIT :n) ORDER BY n.id",
     "any": _HIT + "WHERE n.id IN (SELECT rowid FROM name_words WHERE name_words MATCH :fts "
-                  "ORDER BY rank LIMIT :n)",
+                  "ORDER BY rowid LIMIT :n)",
     "similar": _HIT + "WHERE n.id IN (SELECT rowid FROM name_grams WHERE name_grams MATCH :fts "
-                      "ORDER BY rank LIMIT :n)",
+                      "ORDER BY rowid LIMIT :n)",
 }
 
 
