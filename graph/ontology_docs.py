@@ -9,6 +9,7 @@ exactly what the endpoint serves, under the configured base IRI.
 from __future__ import annotations
 
 import gc
+import re
 import warnings
 
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Store, serialize
@@ -48,3 +49,12 @@ def render_html(store: Store, base_iri: str) -> str:
         html = OntPub(ontology=graph).make_html()
         gc.collect()
     return html
+
+
+def html_parts(html: str) -> tuple[str, str]:
+    """pyLODE's page as (its <style> blocks, the inside of its <body>), so the site can show
+    it inside its own header and footer. pyLODE writes both; a page without them is returned
+    whole as the body."""
+    styles = "".join(re.findall(r"<style[^>]*>.*?</style>", html, flags=re.S | re.I))
+    body = re.search(r"<body[^>]*>(.*)</body>", html, flags=re.S | re.I)
+    return styles, body.group(1) if body else html

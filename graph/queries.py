@@ -30,7 +30,7 @@ from graph.config import DEFAULT_BASE_IRI
 from graph.errors import KGError, QuerySyntaxError
 from graph.namespaces import all_prefixes
 
-_HEADER = re.compile(r"^#\s*(title|description|param|scope)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^#\s*(title|group|description|param|scope)\s*:\s*(.*?)\s*$")
 SCOPES = ("entity", "dataset")
 
 
@@ -42,6 +42,7 @@ class Query:
     description: str = ""
     params: tuple[str, ...] = field(default_factory=tuple)  # variable names without "?"
     scope: str = ""  # "entity" or "dataset" (see the module docstring); "" when not declared
+    group: str = ""  # `# group:`: the query UI and the home page list examples by it
 
     def for_base(self, base_iri: str) -> Query:
         """The query under another base IRI.
@@ -55,8 +56,8 @@ class Query:
 
 
 def parse_header(name: str, text: str) -> Query:
-    """Read the `# title:`, `# description:` and `# param:` lines at the top of a query."""
-    title, description, params, scope = "", [], [], ""
+    """Read the `# title:`, `# group:`, `# description:` and `# param:` lines at the top."""
+    title, description, params, scope, group = "", [], [], "", ""
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
@@ -68,6 +69,8 @@ def parse_header(name: str, text: str) -> Query:
         key, value = m.groups()
         if key == "title":
             title = value
+        elif key == "group":
+            group = value
         elif key == "description":
             description.append(value)
         elif key == "scope":
@@ -76,7 +79,7 @@ def parse_header(name: str, text: str) -> Query:
             scope = value
         else:
             params.extend(v.lstrip("?$") for v in value.split() if v[:1] in "?$")
-    return Query(name, text, title, " ".join(description), tuple(params), scope)
+    return Query(name, text, title, " ".join(description), tuple(params), scope, group)
 
 
 def _queries_dir() -> Path:

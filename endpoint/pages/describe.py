@@ -126,6 +126,13 @@ class Labeller:
     def best(self, iri: str) -> str | None:
         return pick_label(self.ranked(iri), self.languages)
 
+    def best_language(self, iri: str) -> str | None:
+        """The language tag of the label `best` picks (None when untagged or none): the page
+        about `iri` declares it as its language, so a reader's tools (speech, hyphenation,
+        translation) treat the page as written in it."""
+        found = pick_literal(self.ranked(iri), self.languages)
+        return found.language if found is not None else None
+
 
 def _rank(pairs) -> list[tuple[int, Literal]]:
     """(label, rank) solutions -> one (rank, label) per distinct label, best rank first."""
@@ -142,6 +149,12 @@ def _rank(pairs) -> list[tuple[int, Literal]]:
 def pick_label(labels: list[tuple[int, Literal]], languages: tuple[str, ...]) -> str | None:
     """The best-ranked label in the first language the reader asked for, then English,
     untagged, any. `labels` is sorted by rank."""
+    found = pick_literal(labels, languages)
+    return found.value if found is not None else None
+
+
+def pick_literal(labels: list[tuple[int, Literal]], languages: tuple[str, ...]) -> Literal | None:
+    """`pick_label`'s choice as the literal, with its language tag."""
     if not labels:
         return None
     for lang in (*languages, "en", ""):
@@ -151,8 +164,8 @@ def pick_label(labels: list[tuple[int, Literal]], languages: tuple[str, ...]) ->
         for _, lit in labels:
             tag = (lit.language or "").lower()
             if tag == lang or (lang and tag.split("-")[0] == lang.split("-")[0]):
-                return lit.value
-    return labels[0][1].value
+                return lit
+    return labels[0][1]
 
 
 def objects(triples: list[Triple], subject: NamedNode | BlankNode, predicate: str) -> Iterator:

@@ -100,7 +100,26 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
         data_links=data_links,
         claims_cap=CLAIMS_COUNT_CAP,
         incoming_cap=describe.COUNT_CAP,
+        page_lang=labeller.best_language(iri) or "en",
+        minimap=_minimap(iri, model.title),
     )
+
+
+def _minimap(iri: str, title: str):
+    """The small map of a thing with coordinates (a place, the memorial), else None."""
+    from endpoint.pages.pictures import MapPlace, mini_map_svg
+    from graph.queries import run
+
+    kg = get_kg()
+    rows = run(kg.store, "pages/entity_point", base_iri=kg.settings.base_iri, entity=NamedNode(iri))
+    for row in rows:
+        try:
+            lat, long = float(row["lat"].value), float(row["long"].value)
+        except ValueError:
+            return None
+        if -90 <= lat <= 90 and -180 <= long <= 180:
+            return mini_map_svg(MapPlace(title, lat, long))
+    return None
 
 
 @bp.get("/data/<kind>/<path:slug>")

@@ -1,32 +1,23 @@
-"""Pictures drawn on the server as SVG: a map, a timeline and a chart of figures by source.
+"""Pictures drawn on the server as SVG: a map, a mini-map, a timeline and a chart of figures.
 
-No tile server, no script, no request leaves the page: the map is the places' own coordinates in a
-simple projection with a graticule, the timeline and the chart are plain shapes and text. Every
-string from the data goes through `_text`/`_attr` (XML escaping) before it reaches the markup, so
-the result is returned as `Markup` and printed inline without `|safe` in a template.
+No tile server, no script, no request leaves the page: the maps are the places' own coordinates
+over an offline Natural Earth basemap (endpoint/pages/basemap.py) with a graticule; the timeline
+and the chart are plain shapes and text. This module only lays out (positions, sizes, wrapped
+lines); the markup is in Jinja templates (endpoint/templates/pictures/*.svg), autoescaped like
+every template, so a string from the data cannot break out of the SVG. The result is `Markup`,
+printed inline without `|safe`.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
+from flask import render_template
 from markupsafe import Markup
 
-FONT = 'font-family="system-ui, sans-serif"'
-
-
-def _text(value: object) -> str:
-    return escape(str(value))
-
-
-def _attr(value: object) -> str:
-    return quoteattr(str(value))
-
-
-def _link(href: str | None, inner: str) -> str:
-    return f"<a href={_attr(href)}>{inner}</a>" if href else inner
+from endpoint.pages import basemap
 
 
 @dataclass(frozen=True)
@@ -52,6 +43,7 @@ class Bar:
     low: float | None = None  # a lower bound ("more than", "at least")
     high: float | None = None  # an upper bound of a range
     href: str | None = None
+    qualifier: str | None = None  # the source's own hedge: "exact", "at least", "more than"…
 
     @property
     def text(self) -> str:
@@ -85,83 +77,41 @@ def year_fraction(lexical: str) -> float | None:
     return year + (month - 1) / 12 + (day - 1) / 365
 
 
-# --------------------------------------------------------------------------- map
+
+def _render(template: str, **context: object) -> Markup:
+    return Markup(render_template(f"pictures/{template}", **context).strip())
 
 
-def map_svg(places: list[MapPlace], width: int = 760, height: int = 520) -> Markup:
-    """Places on an equirectangular projection, corrected for latitude, with stacked labels."""
-    if not places:
-        return Markup(
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40">'
-            f'<text x="10" y="25" {FONT}>No place has coordinates.</text></svg>'
-        )
-    pad_deg = 0.25
-    lat0, lat1 = min(p.lat for p in places) - pad_deg, max(p.lat for p in places) + pad_deg
-    lon0, lon1 = min(p.long for p in places) - pad_deg, max(p.long for p in places) + pad_deg
-    kx = math.cos(math.radians((lat0 + lat1) / 2))
-    margin_x, margin_y = 170, 30
-    # fill the width; the height follows the places' extent (within bounds)
-    scale = (width - 2 * margin_x) / ((lon1 - lon0) * kx)
-    if (lat1 - lat0) * scale + 2 * margin_y > height:
-        scale = (height - 2 * margin_y) / (lat1 - lat0)
-    height = max(160, int((lat1 - lat0) * scale + 2 * margin_y))
-
-    def project(lat: float, long: float) -> tuple[float, float]:
-        return (margin_x + (long - lon0) * kx * scale, height - margin_y - (lat - lat0) * scale)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" class="picture map" {FONT} font-size="13">',
-        "<title>Map of the places in the graph</title>",
-        f'<rect width="{width}" height="{height}" fill="#f4f1ea"/>',
-    ]
-    parts += _graticule(lat0, lat1, lon0, lon1, project, width, height)
-    parts += _scale_bar(scale, kx, height)
-    points = [(p, *project(p.lat, p.long)) for p in places]
-    for _place, x, y in points:
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#8b1e1e"/>')
-    for side in ("left", "right"):
-        group = [pt for pt in points if (pt[1] > width / 2) == (side == "left")]
-        parts += _stacked_labels(group, side)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+# --------------------------------------------------------------------------- maps
 
 
-def _graticule(lat0, lat1, lon0, lon1, project, width, height) -> list[str]:
-    out = []
-    step = 0.5
-    lat = math.ceil(lat0 / step) * step
-    while lat <= lat1:
-        _, y = project(lat, lon0)
-        out.append(f'<line x1="0" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" stroke="#d8d2c4"/>')
-        out.append(f'<text x="4" y="{y - 3:.1f}" fill="#8a8473" font-size="10">{lat:.1f}°N</text>')
-        lat += step
-    lon = math.ceil(lon0 / step) * step
-    while lon <= lon1:
-        x, _ = project(lat0, lon)
-        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="#d8d2c4"/>')
-        out.append(
-            f'<text x="{x + 3:.1f}" y="{height - 4}" fill="#8a8473" font-size="10">'
-            f"{lon:.1f}°E</text>"
-        )
-        lon += step
-    return out
+def _graticule(frame: basemap.Frame) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """Parallels (y, text) and meridians (x, text) at a round step giving a few lines each way."""
+    span = max(frame.east - frame.west, frame.north - frame.south)
+    step = next((s for s in (0.5, 1, 2, 5, 10, 20, 30) if span / s <= 8), 45)
+
+    def marks(lo: float, hi: float, fmt) -> list[float]:
+        first = math.ceil(lo / step) * step
+        return [first + n * step for n in range(int((hi - first) / step) + 1)]
+
+    parallels = [(frame.project(lat, frame.west)[1], f"{abs(lat):g}°{'N' if lat >= 0 else 'S'}")
+                 for lat in marks(frame.south, frame.north, None)]
+    meridians = [(frame.project(frame.south, lon)[0], f"{abs(lon):g}°{'E' if lon >= 0 else 'W'}")
+                 for lon in marks(frame.west, frame.east, None)]
+    return parallels, meridians
 
 
-def _scale_bar(scale: float, kx: float, height: int) -> list[str]:
-    km = 50
-    px = km / (111.32 * kx) * kx * scale  # 1° of longitude is 111.32·cos(lat) km
-    y = height - 22
-    return [
-        f'<line x1="20" y1="{y}" x2="{20 + px:.1f}" y2="{y}" stroke="#333" stroke-width="2"/>',
-        f'<text x="20" y="{y - 5}" font-size="11" fill="#333">{km} km</text>',
-    ]
+def _scale_bar(frame: basemap.Frame) -> tuple[int, float]:
+    """A round distance and its length in pixels, about a fifth of the map's width."""
+    km_per_px = 111.32 / frame.scale  # along a parallel, after the cos(lat) correction
+    target = frame.width / 5 * km_per_px
+    km = next((k for k in (5, 10, 25, 50, 100, 250, 500, 1000) if k >= target * 0.6), 2000)
+    return km, km / km_per_px
 
 
-def _stacked_labels(points, side: str) -> list[str]:
+def _stacked_labels(points, side: str, line_height: int = 17) -> list[dict]:
     """Labels beside their points, pushed apart vertically so none overlap, with leader lines."""
     out = []
-    line_height = 17
     last_y = -math.inf
     column_x = None
     for p, x, y in sorted(points, key=lambda pt: pt[2]):
@@ -169,20 +119,55 @@ def _stacked_labels(points, side: str) -> list[str]:
         last_y = ly
         if side == "right":
             column_x = max(column_x or 0, x + 14)
-            tx, anchor = column_x, "start"
         else:
             column_x = min(column_x or 10**6, x - 14)
-            tx, anchor = column_x, "end"
-        out.append(
-            f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{tx:.1f}" y2="{ly:.1f}" stroke="#8b1e1e" '
-            'stroke-width="0.7"/>'
-        )
-        label = (
-            f'<text x="{tx + (3 if side == "right" else -3):.1f}" y="{ly + 4:.1f}" '
-            f'text-anchor="{anchor}" fill="#222">{_text(p.label)}</text>'
-        )
-        out.append(_link(p.href, label))
+        out.append({"place": p, "x": x, "y": y, "lx": column_x, "ly": ly,
+                    "tx": column_x + (3 if side == "right" else -3),
+                    "anchor": "start" if side == "right" else "end"})
     return out
+
+
+def map_svg(places: list[MapPlace], width: int = 760) -> Markup:
+    """Places over the basemap; labels in two columns beside their points."""
+    if not places:
+        return _render("empty.svg", width=width, text="No place has coordinates.")
+    margin_x, margin_y = 170, 30
+    inner = basemap.Frame.around([(p.lat, p.long) for p in places], width - 2 * margin_x,
+                                 pad=0.25, min_span=1.0, aspect=0.4)
+    dx = margin_x / (inner.kx * inner.scale)
+    dy = margin_y / inner.scale
+    frame = basemap.Frame(inner.west - dx, inner.south - dy, inner.east + dx, inner.north + dy,
+                          width)
+    points = [(p, *frame.project(p.lat, p.long)) for p in places]
+    labels = []
+    for side in ("left", "right"):
+        group = [pt for pt in points if (pt[1] > width / 2) == (side == "left")]
+        labels += _stacked_labels(group, side)
+    parallels, meridians = _graticule(frame)
+    km, km_px = _scale_bar(frame)
+    return _render("map.svg", frame=frame, height=round(frame.height), base=basemap.draw(frame),
+                   points=points, labels=labels, parallels=parallels, meridians=meridians,
+                   km=km, km_px=km_px, title="Map of the places in the graph", css="map")
+
+
+def mini_map_svg(place: MapPlace, width: int = 360) -> Markup:
+    """One place on a small map of its region, for its page."""
+    frame = basemap.Frame.around([(place.lat, place.long)], width, pad=1.6, min_span=4.0)
+    x, y = frame.project(place.lat, place.long)
+    parallels, meridians = _graticule(frame)
+    km, km_px = _scale_bar(frame)
+    anchor = "end" if x > width * 0.6 else "start"
+    return _render("minimap.svg", frame=frame, height=round(frame.height),
+                   base=basemap.draw(frame), place=place, x=x, y=y, anchor=anchor,
+                   parallels=parallels, meridians=meridians, km=km, km_px=km_px)
+
+
+def basemap_svg(west: float, south: float, east: float, north: float, width: int) -> Markup:
+    """The basemap alone for a view (the query UI's map view draws its points over it)."""
+    frame = basemap.Frame(west, south, east, north, width)
+    parallels, meridians = _graticule(frame)
+    return _render("basemap.svg", frame=frame, height=round(frame.height),
+                   base=basemap.draw(frame), parallels=parallels, meridians=meridians)
 
 
 # ---------------------------------------------------------------------- timeline
@@ -193,10 +178,7 @@ def timeline_svg(
 ) -> Markup:
     """Dated things on a horizontal axis; a recurring event as a faint mark every year."""
     if not items:
-        return Markup(
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40">'
-            f'<text x="10" y="25" {FONT}>Nothing in the graph has a date.</text></svg>'
-        )
+        return _render("empty.svg", width=width, text="Nothing in the graph has a date.")
     start = math.floor(min(i.when for i in items))
     end = math.floor(max(i.when for i in items)) + 1
     left, right = 30, width - 30
@@ -216,111 +198,68 @@ def timeline_svg(
         if level == len(levels):
             levels.append(0.0)
         levels[level] = x1
-        placed.append((item, x, level, anchor))
-    height = axis_y + 40 + 36 * max(1, len(levels))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" class="picture timeline" {FONT} '
-        'font-size="12">',
-        "<title>Timeline</title>",
-        f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" stroke="#333"/>',
-    ]
-    for year in range(start, end + 1):
-        x = x_of(year)
-        tall = year % 5 == 0 or year in (start, end)
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{axis_y - (6 if tall else 3)}" x2="{x:.1f}" '
-            f'y2="{axis_y + (6 if tall else 3)}" stroke="#333"/>'
-        )
-        if tall:
-            parts.append(f'<text x="{x:.1f}" y="{axis_y - 10}" text-anchor="middle">{year}</text>')
-    for rec in recurring:
-        frac = rec.when - math.floor(rec.when)
-        for year in range(start + 1, end):
-            x = x_of(year + frac)
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{axis_y}" r="2.2" fill="#c98b2b" opacity="0.8"/>'
-            )
-        legend = f"● {rec.label}"
-        parts.append(
-            _link(
-                rec.href,
-                f'<text x="{left}" y="{axis_y - 30}" fill="#9a6a1f">{_text(legend)}</text>',
-            )
-        )
-    for item, x, level, anchor in placed:
-        y = axis_y + 30 + 36 * level
-        parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{y - 12}" stroke="#999"/>')
-        parts.append(f'<circle cx="{x:.1f}" cy="{axis_y}" r="5" fill="#8b1e1e"/>')
-        label = (
-            f'<text x="{x:.1f}" y="{y}" fill="#222" text-anchor="{anchor}">'
-            f"{_text(item.label)}</text>"
-            f'<text x="{x:.1f}" y="{y + 14}" fill="#666" font-size="11" text-anchor="{anchor}">'
-            f"{_text(item.date_text)}</text>"
-        )
-        parts.append(_link(item.href, label))
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        placed.append({"item": item, "x": x, "y": axis_y + 30 + 36 * level, "anchor": anchor})
+    years = [{"x": x_of(y), "year": y, "tall": y % 5 == 0 or y in (start, end)}
+             for y in range(start, end + 1)]
+    marks = [{"label": rec, "xs": [x_of(y + rec.when - math.floor(rec.when))
+                                   for y in range(start + 1, end)]} for rec in recurring]
+    return _render("timeline.svg", width=width, height=axis_y + 40 + 36 * max(1, len(levels)),
+                   left=left, right=right, axis_y=axis_y, years=years, recurring=marks,
+                   placed=placed)
 
 
 # ------------------------------------------------------------------------- chart
 
 
-def bar_chart_svg(groups: list[BarGroup], width: int = 760) -> Markup:
-    """Figures by source: one block per thing counted, bars on a shared scale within the block.
+def _nice_step(top: float) -> float:
+    """A round tick step giving 3 to 6 ticks up to `top`."""
+    raw = top / 5
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
-    An exact figure is a solid bar; a range is solid up to its low end and hatched to its high
+
+def bar_chart_svg(groups: list[BarGroup], width: int = 760) -> Markup:
+    """Figures by source: one block per thing counted, bars on a shared scale within the block,
+    each with a value axis; labels whole (wrapped), the source's qualifier under the label.
+
+    An exact figure is a solid bar; a range is solid up to its low end and faint to its high
     end; a lower bound ("more than 200") is solid with an open end.
     """
-    label_w, value_w, bar_h, gap = 330, 80, 18, 6
-    bar_left = label_w + 10
+    label_w, value_w, line_h = 300, 90, 14
+    bar_left = label_w + 12
     bar_max = width - bar_left - value_w
-    parts: list[str] = []
-    y = 0
+    blocks, y = [], 0.0
     for group in groups:
         y += 26
-        parts.append(f'<text x="0" y="{y}" font-weight="bold">{_text(group.title)}</text>')
-        y += 8
+        title_y = y
+        y += 10
         top = max([b for bar in group.bars for b in (bar.value, bar.low, bar.high) if b] or [1])
+        step = _nice_step(top)
+        axis_top = math.ceil(top / step) * step
+        k = bar_max / axis_top
+        rows = []
         for bar in group.bars:
-            parts += _bar(bar, y, bar_left, bar_max / top, bar_h, label_w)
-            y += bar_h + gap
-    height = y + 10
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" class="picture chart" {FONT} font-size="12">'
-        "<title>Figures by source</title>"
-    )
-    return Markup(head + "".join(parts) + "</svg>")
-
-
-def _bar(bar: Bar, y: float, left: float, k: float, h: int, label_w: int) -> list[str]:
-    solid = bar.value if bar.value is not None else (bar.low or 0)
-    out = [
-        _link(
-            bar.href,
-            f'<text x="{label_w}" y="{y + h - 5}" text-anchor="end">{_text(_clip(bar.label))}'
-            f"<title>{_text(bar.label)}</title></text>",
-        ),
-        f'<rect x="{left}" y="{y}" width="{max(1.0, solid * k):.1f}" height="{h}" fill="#8b1e1e"/>',
-    ]
-    end = solid * k
-    if bar.value is None and bar.high is not None:
-        span = (bar.high - solid) * k
-        out.append(
-            f'<rect x="{left + end:.1f}" y="{y}" width="{span:.1f}" height="{h}" fill="#8b1e1e" '
-            'opacity="0.35"/>'
-        )
-        end += span
-    elif bar.value is None and bar.low is not None:
-        out.append(
-            f'<path d="M{left + end:.1f},{y} l10,{h / 2} l-10,{h / 2}" fill="#8b1e1e" '
-            'opacity="0.5"/>'
-        )
-        end += 10
-    out.append(f'<text x="{left + end + 6:.1f}" y="{y + h - 5}">{_text(bar.text)}</text>')
-    return out
-
-
-def _clip(text: str, limit: int = 46) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+            lines = textwrap.wrap(bar.label, 44) or [""]
+            if bar.qualifier:
+                lines.append(f"({bar.qualifier})")
+            height = max(18, line_h * len(lines) + 4)
+            solid = bar.value if bar.value is not None else (bar.low or 0)
+            end = solid * k
+            faint = open_end = None
+            if bar.value is None and bar.high is not None:
+                faint = (bar.high - solid) * k
+                end += faint
+            elif bar.value is None and bar.low is not None:
+                open_end = end
+                end += 10
+            rows.append({"bar": bar, "y": y, "h": height, "lines": lines,
+                         "solid": max(1.0, solid * k), "faint": faint, "open_end": open_end,
+                         "end": end, "bar_y": y + (height - 16) / 2})
+            y += height + 6
+        ticks = [{"x": bar_left + t * step * k, "text": f"{t * step:,.0f}"}
+                 for t in range(int(round(axis_top / step)) + 1)]
+        blocks.append({"title": group.title, "title_y": title_y, "rows": rows,
+                       "axis_y": y + 2, "ticks": ticks})
+        y += 24
+    return _render("chart.svg", width=width, height=round(y + 6), blocks=blocks,
+                   bar_left=bar_left, label_w=label_w, line_h=line_h)

@@ -23,6 +23,7 @@ from flask import (
     request,
     send_from_directory,
 )
+from markupsafe import Markup
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
@@ -35,7 +36,7 @@ from graph import ontology_docs
 from graph.errors import StoreMissing
 from graph.export import DUMP_FORMATS, dump_name, ensure_dump
 from graph.namespaces import all_prefixes, graph_iri
-from graph.queries import examples
+from graph.queries import examples, query_prefixes
 from graph.store import DUMPS_DIR, dumps_dir
 
 bp = Blueprint("site", __name__)
@@ -158,30 +159,73 @@ def picture(name: str) -> Response:
             data.chart_groups(data.sources_compared(n)[0])
         ),
     }
+    if name == "basemap":  # the query UI's map view draws its points over this
+        return Response(str(_basemap_view()), mimetype="image/svg+xml")
     if name not in drawings:
         abort(404)
     svg = str(drawings[name](_site_data(), _page_number()))
     return Response(svg, mimetype="image/svg+xml")
 
 
+def _basemap_view():
+    """?west=&south=&east=&north=&width= (degrees, pixels), bounded to the earth and to a
+    sensible size: a 400 for a view that is no rectangle."""
+    box = [request.args.get(k, type=float) for k in ("west", "south", "east", "north")]
+    width = min(2000, max(50, request.args.get("width", default=760, type=int)))
+    if None in box:
+        abort(400, "west, south, east and north (degrees) are required")
+    west, south, east, north = box
+    west, east = max(-180.0, west), min(180.0, east)
+    south, north = max(-85.0, south), min(85.0, north)
+    if not (west < east and south < north):
+        abort(400, "the view must have west < east and south < north")
+    return pictures.basemap_svg(west, south, east, north, width)
+
+
 @bp.get("/query")
 def query() -> str:
-    base = get_kg().settings.base_iri
+    """The query UI: a tab per example, titled by its `# title:` and listed by its `# group:`.
+
+    A federated example (it calls SERVICE) is marked as needing KG_SERVICE_ALLOWLIST when the
+    allow-list is empty: out of the box it would answer 403. A shared query arrives in the
+    fragment (`#query=…&endpoint=…`, read by query.js: it never reaches the server's logs)."""
+    settings = get_kg().settings
+    base = settings.base_iri
     tabs = [
         {
             "name": q.name.removeprefix("examples/"),
-            "title": q.title,
+            "title": q.title or q.name.removeprefix("examples/"),
+            "group": q.group or "Other",
             "query": with_prefixes(q.text, base),
+            "needs": _needs(q.text, settings),
         }
         for q in examples(base)
     ]
+    tabs.sort(key=lambda t: (t["group"] == "Other", t["needs"] is not None))  # stable: in group
     selected = request.args.get("example")
     linked = request.args.get("query", "").strip()
     if linked:  # a page's "every claim / every link as a query": a tab of its own, opened first
         title = linked.splitlines()[0].lstrip("# ").strip() if linked.startswith("#") else ""
-        tabs.insert(0, {"name": "linked", "title": title or "Query", "query": linked})
+        tabs.insert(0, {"name": "linked", "title": title or "Query", "group": "Linked",
+                        "query": linked, "needs": None})
         selected = "linked"
-    return render_template("query.html", tabs=tabs, selected=selected)
+    return render_template("query.html", tabs=tabs, selected=selected,
+                           prefixes=all_prefixes(base), endpoint_iri=base + "sparql")
+
+
+def _needs(text: str, settings) -> str | None:
+    """Why an example cannot run here (a SERVICE off the allow-list), or None."""
+    from graph.errors import KGError
+    from graph.query_reader import read
+
+    try:
+        services = read(text, base_iri=settings.base_iri,
+                        prefixes=query_prefixes(settings.base_iri)).services
+    except KGError:
+        return None
+    if any(s.iri not in settings.service_allowlist for s in services):
+        return "needs KG_SERVICE_ALLOWLIST"
+    return None
 
 
 def with_prefixes(text: str, base_iri: str) -> str:
@@ -201,7 +245,9 @@ def ontology() -> Response:
     fmt = best_format(request, RDF_OFFERED)
     if fmt == HTML:
         html = ontology_docs.render_html(kg.store, kg.settings.base_iri)
-        return vary_accept(Response(html, mimetype=HTML))
+        styles, body = ontology_docs.html_parts(html)
+        page = render_template("ontology.html", styles=Markup(styles), body=Markup(body))
+        return vary_accept(Response(page, mimetype=HTML))
     graph = NamedNode(graph_iri(kg.settings.base_iri, ontology_docs.ONTOLOGY_GRAPH))
     return vary_accept(_graph_response([graph], fmt))
 

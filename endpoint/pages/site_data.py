@@ -87,7 +87,8 @@ class Figure:
         label = self.source.text
         if self.attributed_to is not None:
             label = f"{self.attributed_to.text}, per {label}"
-        return Bar(label, self.value, self.low, self.high, self.claim.href)
+        qualifier = self.qualifier.text if self.qualifier is not None else None
+        return Bar(label, self.value, self.low, self.high, self.claim.href, qualifier)
 
 
 @dataclass

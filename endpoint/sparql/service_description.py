@@ -2,8 +2,11 @@
 
 Returned on a GET of the endpoint with no query (§2). It says what a client may rely on: SPARQL
 1.1 Query only (no Update), the union of the named graphs as the default graph, the result formats
-offered, the named graphs, and where the VoID description of the dataset is. The endpoint's IRI is
-the address it was reached at, since the same app serves any host.
+offered, the named graphs, and where the VoID description of the dataset is.
+
+The endpoint's IRI is the configured one, `{KG_BASE_IRI}sparql`, the IRI VoID's
+void:sparqlEndpoint names, not the address it was reached at: like every IRI of the dataset it
+is canonical, and the server maps the base onto whatever host it runs on (docs/site.md).
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def _service_description() -> Response:
     if fmt == HTML:
         return vary_accept(redirect(_query_ui(), 303))
     assert isinstance(fmt, RdfFormat)
-    endpoint_url = request.base_url
+    endpoint_url = kg.settings.base_iri + "sparql"  # the IRI VoID names: see the module doc
     triples = describe_service(
         endpoint_url, dataset_iri(kg.settings.base_iri), kg.named_graphs()
     )
