@@ -282,13 +282,25 @@ def test_claim_page_shows_source_and_verbatim_quote(client, store, base):
     assert str(escape(quote)) in box
 
 
-def test_event_page_lists_the_claims_about_it(client, store, base):
-    iri = base + "id/event/khojaly-massacre"
+@pytest.mark.parametrize("path", ["event/khojaly-massacre",
+                                  "organisation/366th-guards-motor-rifle-regiment"])
+def test_event_page_lists_the_claims_about_it(client, store, base, path):
+    """Every claim about a thing is on its page, or, past a page of them (the event: every
+    source's figures and accounts), the page shows the first ones and links a query for all."""
+    from endpoint.pages.entity_model import CLAIMS_SHOWN
+
+    iri = base + "id/" + path
     claims = select(store, f"SELECT ?c WHERE {{ ?c <{base}ontology#about> <{iri}> }}")
-    html = client.get("/page/event/khojaly-massacre").data.decode()
+    pages = {local(row["c"].value, base).replace("/id/", "/page/", 1) for row in claims}
+    html = client.get("/page/" + path).data.decode()
     section = html.split('class="claims"')[1].split("</section>")[0]
-    for row in claims:
-        assert local(row["c"].value, base).replace("/id/", "/page/", 1) in section
+    shown = set(re.findall(r'href="(/page/claim/[^"#]+)"', section))
+    if len(claims) <= CLAIMS_SHOWN:
+        assert shown == pages
+        assert "all-claims" not in section
+    else:
+        assert shown <= pages and len(shown) == CLAIMS_SHOWN
+        assert 'class="all-claims"' in section
 
 
 def test_hash_resources_have_their_own_anchored_section(client, store, base):
@@ -461,7 +473,7 @@ def test_a_hub_of_claims_shows_a_page_of_them_a_count_and_a_query(tiny_client):
 
 
 def test_an_ordinary_page_shows_every_claim_without_a_query_link(client, base):
-    html = client.get("/page/event/khojaly-massacre").data.decode()
+    html = client.get("/page/organisation/366th-guards-motor-rifle-regiment").data.decode()
     assert 'class="claims"' in html
     assert "all-claims" not in html
 
@@ -497,7 +509,8 @@ def test_no_slug_makes_a_server_error(client, slug):
         assert r.status_code in (303, 404), (prefix, slug, r.status_code)
 
 
-@pytest.mark.parametrize("slug", ["place/khojaly", "event/khojaly-massacre"])
+@pytest.mark.parametrize("slug", ["place/khojaly", "event/khojaly-massacre",
+                                  "organisation/366th-guards-motor-rifle-regiment"])
 def test_label_priming_queries_stay_within_the_page(store, base, slug):
     """The one-query label fetches name only what the page shows (a regression: a BIND inside
     its own group once left ?thing unbound and fetched every label of the store)."""
@@ -528,7 +541,13 @@ def test_label_priming_queries_stay_within_the_page(store, base, slug):
         r["thing"].value
         for r in describe.run(store, "claims_about_labels", base, entity=NamedNode(iri))
     }
-    assert primed == related
+    from endpoint.pages.entity_model import CLAIMS_SHOWN
+
+    if len(claims) <= CLAIMS_SHOWN:
+        assert primed == related
+    else:  # a hub of claims: the labels of the page's claims, one more, and nothing else
+        assert primed <= related
+        assert len(primed & {r["c"].value for r in claims}) == CLAIMS_SHOWN + 1
 
 
 def test_404_page_names_the_iri_the_path_stands_for(client, base):
