@@ -126,7 +126,7 @@ def test_the_filter_survives_in_every_thread_and_cannot_be_lifted():
     and installing a laxer profile on top changes nothing (filters only ever add up)."""
     code = textwrap.dedent("""
         import socket, threading
-        from endpoint.sparql import sandbox, views
+        from endpoint.sparql import sandbox
         sandbox.install("offline")
         def attempt(out):
             for family, kind in ((socket.AF_INET, socket.SOCK_STREAM),
