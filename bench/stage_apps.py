@@ -55,12 +55,12 @@ def endpoint_without_asgi_cache():
     (endpoint.http.caching.ConditionalCacheASGI, swapped for a pass-through while the app is
     made, wherever it sits in the stack): what that layer earns, measured."""
     import endpoint.http.caching as caching
-    from endpoint.server import create_asgi
+    from endpoint.server import granian_worker
 
     real = caching.ConditionalCacheASGI
     caching.ConditionalCacheASGI = lambda app, ctx: app  # type: ignore[assignment,misc]
     try:
-        return create_asgi()
+        return granian_worker()
     finally:
         caching.ConditionalCacheASGI = real
 

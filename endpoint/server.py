@@ -16,6 +16,7 @@ build). A worker that dies is replaced.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from flask import Flask
@@ -23,6 +24,8 @@ from flask import Flask
 from graph.config import Settings
 
 SERVERS = ("granian", "gunicorn")
+
+log = logging.getLogger(__name__)
 
 
 def command(settings: Settings) -> list[str]:
@@ -42,7 +45,7 @@ def command(settings: Settings) -> list[str]:
         *(("--access-log",) if settings.access_log else ()),  # KG_ACCESS_LOG: off by default
         "--respawn-failed-workers", "--respawn-interval", "0.5",
         "--workers-kill-timeout", str(max(1, int(settings.query_timeout) + 5)),
-        "endpoint.server:create_asgi",
+        "endpoint.server:granian_worker",
     ]
 
 
@@ -57,20 +60,60 @@ def create_wsgi(settings: Settings | None = None) -> Flask:
     return app
 
 
-def create_asgi(settings: Settings | None = None):
-    """The app for granian's ASGI interface: body deadline, then a2wsgi's thread pool."""
+def granian_worker():
+    """What each granian worker runs: the ASGI app, in a worker that restricts itself."""
+    return create_asgi(worker=True)
+
+
+def create_asgi(settings: Settings | None = None, worker: bool = False):
+    """The app for granian's ASGI interface: body deadline, then a2wsgi's thread pool.
+
+    In a server's worker (`worker`), the process installs the query processes' seccomp filter on
+    itself (no Internet socket, no program run; endpoint/sparql/sandbox.py) and then answers
+    provably cheap lookups in the event loop (endpoint/sparql/cheap.py). Never in a process that
+    goes on doing anything else, such as a test run."""
     from a2wsgi import WSGIMiddleware
     from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
     from endpoint.http.body_deadline import BodyDeadline
     from endpoint.http.caching import ConditionalCacheASGI
+    from endpoint.sparql.cheap import CheapLookupASGI
 
     settings = settings or Settings.from_env()
     app = create_wsgi(settings)
+    ctx = app.extensions["kg"]
     wsgi = WSGIMiddleware(app, workers=settings.threads)
+    inner = BodyDeadline(wsgi, settings.body_timeout, settings.max_request_bytes)
+    if worker and _may_restrict(settings, ctx):
+        inner = CheapLookupASGI(inner, ctx, restrict=_restrict_worker)
     # 304s and cached repeats are answered in the event loop, before the thread pool
-    served = ConditionalCacheASGI(
-        BodyDeadline(wsgi, settings.body_timeout, settings.max_request_bytes),
-        app.extensions["kg"])
+    served = ConditionalCacheASGI(inner, ctx)
     # X-Forwarded-Proto/-For are believed from a proxy on this machine only (gunicorn's default)
     return wrap_asgi_with_proxy_headers(served, trusted_hosts="127.0.0.1")
+
+
+def _may_restrict(settings: Settings, ctx) -> bool:
+    """Not over a remote backend (the worker must reach it), nor with KG_SANDBOX=off."""
+    return not settings.backend_url and settings.sandbox and ctx.store is not None
+
+
+def _restrict_worker() -> bool:
+    """Put this worker under the offline seccomp filter; whether the cheap path may run here.
+
+    Called at the worker's first request, once granian has set up its side of the worker (it
+    makes sockets of its own while it starts). The fork server that starts query processes is
+    started first, so the processes it forks (the federation pool's among them) get their own
+    profile, not this one. A kernel without seccomp leaves the worker as it is, with every query
+    in a query process, and says so."""
+    from multiprocessing import forkserver
+
+    from endpoint.sparql import sandbox
+
+    forkserver.ensure_running()
+    try:
+        sandbox.install(sandbox.OFFLINE, landlock=False)
+    except sandbox.SandboxUnavailable as err:
+        log.warning("the worker runs without its seccomp filter, so every query goes to a "
+                    "query process: %s", err)
+        return False
+    return True

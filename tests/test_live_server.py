@@ -252,6 +252,27 @@ def test_sigterm_stops_the_whole_process_tree_and_hup_replaces_the_workers(built
         assert _poll(lambda: not _running(tree), 15), f"left running: {_running(tree)}"
 
 
+def _argv(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+
+
+def _granian_main(base: str) -> int:
+    """The granian process serving `base` (kg serve execs it, so it is the fixture's process)."""
+    port = base.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = _argv(int(entry.name))
+            except OSError:
+                continue
+            if "granian" in argv and port in argv and os.getppid() != int(entry.name):
+                parent = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1]
+                             .split()[1])
+                if "granian" not in _argv(parent):
+                    return int(entry.name)
+    raise AssertionError(f"no granian process serves {base}")
+
+
 def _children(pid: int) -> list[int]:
     from bench.servers import _children as children
 
@@ -264,3 +285,52 @@ def ask_ok(port: int) -> bool:
     status, body = stress.fetch(port, "GET", "/sparql?query=ASK%7B%7D",
                                 {"Accept": "application/sparql-results+json"}, timeout=30)
     return status == 200 and b"true" in body
+
+
+def _argv(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+
+
+def _granian_main(base: str) -> int:
+    """The granian process serving `base` (kg serve execs it, so it is the fixture's process)."""
+    port = base.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = _argv(int(entry.name))
+            except OSError:
+                continue
+            if "granian" in argv and port in argv and os.getppid() != int(entry.name):
+                parent = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1]
+                             .split()[1])
+                if "granian" not in _argv(parent):
+                    return int(entry.name)
+    raise AssertionError(f"no granian process serves {base}")
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def test_workers_answer_lookups_on_the_cheap_path_under_their_seccomp_filter(server):
+    """A lookup answered in the worker's event loop (endpoint/sparql/cheap.py) is the ordinary
+    path's answer; the workers that answer run under the offline seccomp filter (Seccomp: 2),
+    installed at their first request, the barrier that makes the cheap path safe to run."""
+    query = f"SELECT ?l WHERE {{ <{PLACE}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+    accept = {"Accept": "application/sparql-results+json"}
+    bodies = set()
+    for n in range(8):  # both workers get some
+        text = query + f"\n# {n}"
+        for extra in ({}, {"format": "json"}):  # cheap, then ordinary (format= is not cheap)
+            url = server + "/sparql?" + urllib.parse.urlencode({"query": text, **extra})
+            with urllib.request.urlopen(urllib.request.Request(url, headers=accept)) as r:
+                bodies.add(r.read())
+    assert len(bodies) == 1
+    workers = [pid for pid in _children(_granian_main(server)) if "granian" in _argv(pid)]
+    assert len(workers) == 2
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert status.split("Seccomp:")[1].split()[0] == "2", pid

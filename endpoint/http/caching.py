@@ -35,6 +35,7 @@ from endpoint.http.cors import EXPOSE_HEADERS
 # what an entry costs beyond its body and headers: the key, the tuple, the LRU's links (an estimate)
 ENTRY_OVERHEAD = 512
 ENVIRON_KEY = "kg.etag"  # the request's ETag, computed once by the middleware, read by the app
+SCOPE_KEY = "kg.etag"  # the same in an ASGI scope, with the environ it was computed from
 UNCACHED_PREFIXES = ("/static/", "/dumps/")  # files: Werkzeug validates them itself
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
@@ -210,20 +211,21 @@ class ConditionalCacheASGI:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
-        environ = _environ_of(scope)
+        environ = environ_of(scope)
         path = environ["PATH_INFO"]
         if path.startswith(UNCACHED_PREFIXES):
             return await self.app(scope, receive, send)
         ctx = self.ctx
         key = etag_for(ctx.version, environ)
+        scope[SCOPE_KEY] = (environ, key)  # for the layers behind this one: worked out once
         hit = ctx.response_cache.get(key, ctx.version)
         inm = environ.get("HTTP_IF_NONE_MATCH")
         if inm and _matches(inm, key):
-            return await _send(send, 304, _not_modified_headers(hit, key, path, ctx), b"")
+            return await send_whole(send, 304, _not_modified_headers(hit, key, path, ctx), b"")
         if hit is None:
             return await self.app(scope, receive, send)
         body = b"" if scope["method"] == "HEAD" else hit.body
-        return await _send(send, int(hit.status[:3]), hit.headers, body)
+        return await send_whole(send, int(hit.status[:3]), hit.headers, body)
 
 
 _SCOPE_HEADERS = {b"host": "HTTP_HOST", b"accept": "HTTP_ACCEPT",
@@ -231,7 +233,7 @@ _SCOPE_HEADERS = {b"host": "HTTP_HOST", b"accept": "HTTP_ACCEPT",
                   b"if-none-match": "HTTP_IF_NONE_MATCH"}
 
 
-def _environ_of(scope) -> dict[str, str]:
+def environ_of(scope) -> dict[str, str]:
     """The part of a2wsgi's environ (a2wsgi.wsgi.build_environ) that `etag_for` reads."""
     script_name = scope.get("root_path", "").encode("utf8").decode("latin1")
     path = scope["path"].encode("utf8").decode("latin1")
@@ -246,7 +248,7 @@ def _environ_of(scope) -> dict[str, str]:
     return environ
 
 
-async def _send(send, status: int, headers, body: bytes) -> None:
+async def send_whole(send, status: int, headers, body: bytes) -> None:
     raw = [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

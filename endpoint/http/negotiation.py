@@ -114,6 +114,12 @@ def _best_for_accept(accept: str, offered: tuple[Format, ...]) -> Format | None:
     return None if match is None else owner[match]
 
 
+def format_for_accept(accept: str, offered: Sequence[Format]) -> Format | None:
+    """The format for a raw Accept header (None: none acceptable), as `best_format` picks it
+    when there is no `format` parameter: for callers that have no Flask request."""
+    return _best_for_accept(accept, tuple(offered))
+
+
 def format_by_name(name: str, offered: Sequence[Format]) -> Format:
     """A `format=` value: an extension (ttl, json, csv…), a short name or a media type."""
     key = name.strip().lower()

@@ -83,8 +83,12 @@ def allowance(allowlist: tuple[str, ...]) -> tuple[frozenset[int], bool]:
 
 
 def install(profile: str, allowed_ports: frozenset[int] = frozenset(),
-            resolve_names: bool = False) -> None:
-    """Restrict this process for good. Raises SandboxUnavailable when the kernel cannot."""
+            resolve_names: bool = False, landlock: bool = True) -> None:
+    """Restrict this process for good. Raises SandboxUnavailable when the kernel cannot.
+
+    `landlock=False` installs the seccomp filter alone: for a web worker, which must still
+    reach multiprocessing's fork server over an abstract Unix socket, which Landlock's
+    ABSTRACT_UNIX_SOCKET scope would refuse."""
     if profile not in PROFILES:
         raise ValueError(f"unknown sandbox profile {profile!r}: one of {', '.join(PROFILES)}")
     if profile == OFF:
@@ -94,7 +98,8 @@ def install(profile: str, allowed_ports: frozenset[int] = frozenset(),
     ports = allowed_ports if profile == FEDERATION else frozenset()
     if resolve_names and profile == FEDERATION:
         ports = ports | {DNS_PORT}
-    _landlock(profile, ports)
+    if landlock:
+        _landlock(profile, ports)
     _seccomp(profile, dgram=resolve_names and profile == FEDERATION)
 
 
