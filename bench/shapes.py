@@ -59,6 +59,7 @@ def readings(page: int = SHAPE_PAGE) -> dict[str, Reading]:
         "timeline": Reading("thing", page + 1),
         "schedules": Reading("thing", page + 1),
         "sources_compared": Reading("claim", page + 1),
+        "recognitions": Reading("claim", page + 1),
         "entity_inverse": Reading("subject", INCOMING_PAGE + 1),
         "claims_about": Reading("claim", CLAIMS_SHOWN + 1),
         "entity_inverse_count": Reading(weight="n"),

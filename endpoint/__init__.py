@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from endpoint.http.cors import init_cors
     from endpoint.http.errors import register_error_handlers
-    from endpoint.pages import citations, entities, site
+    from endpoint.pages import accounts, citations, entities, site
     from endpoint.search import bp as search_bp
     from endpoint.search import reconcile
     from endpoint.sparql import views as sparql
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(citations.bp)
     app.register_blueprint(entities.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(accounts.bp)
     register_error_handlers(app)
     init_cors(app)
     return app

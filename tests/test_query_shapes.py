@@ -76,3 +76,6 @@ def test_the_caps_in_the_queries_match_the_pages():
     assert limit("entity_inverse_count") == COUNT_CAP + 1
     assert limit("claims_about_count") == CLAIMS_COUNT_CAP + 1
     assert limit("claims_about_labels") == CLAIMS_SHOWN + 1
+    from endpoint.pages.accounts_data import CLAIMS_PER_QUESTION
+
+    assert limit("accounts_compared") == CLAIMS_PER_QUESTION

@@ -71,8 +71,8 @@ def _mutate_one_quote_per_source(settings) -> dict[str, tuple[str, str, str, str
                 at = text.index(f'"{_escaped(exact)}"')
                 old, new, word = _mutate(exact)
                 changed = exact.replace(old, new, 1)
-                path.write_text(text[:at] + f'"{_escaped(changed)}"' + text[at + len(_escaped(exact)) + 2:],
-                                encoding="utf-8")
+                end = at + len(_escaped(exact)) + 2  # the quote as written, escapes included
+                path.write_text(text[:at] + f'"{_escaped(changed)}"' + text[end:], encoding="utf-8")
                 subject = [m[1] for m in SUBJECT.finditer(text[:at])][-1]
                 done[str(path)] = (slug, subject, old, new, word)
                 break

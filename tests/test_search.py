@@ -70,7 +70,8 @@ def test_an_exact_label_ranks_before_titles_and_longer_names(client):
 
 
 def test_a_misspelling_falls_back_to_similar_names(client):
-    found = hits(client, "Khodjaly")
+    # a spelling no text of the graph holds ("Khodjaly" is a word of AZERTAC's French quote)
+    found = hits(client, "Khojalli")
     assert found[0]["iri"] == ID + "place/khojaly" and found[0]["tier"] == "similar"
 
 
