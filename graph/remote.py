@@ -55,6 +55,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
+from graph.query_reader import read
 from graph.query_rewrite import prepare, with_dataset
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,12 @@ class RemoteStore:
         sparql.setOnlyConneg(True)  # no format=/output= parameters: Accept says it all
         sparql.timeout = self.timeout  # setTimeout() would truncate 0.5 s to "no timeout"
         sparql.setQuery(text)
+        # The form as our reader reads it: SPARQLWrapper guesses it with a regular expression
+        # after stripping comment lines, and strips only every other one of several in a row,
+        # so a word such as "describes" in a comment turned a SELECT into a DESCRIBE.
+        form = read(text).form
+        if form is not None:
+            sparql.queryType = form
         for g in defaults:
             sparql.addDefaultGraph(g)
         for g in named:
