@@ -177,3 +177,23 @@ def test_a_place_page_draws_its_mini_map_over_the_basemap(page, live_server):
     _shot(page, "home")
     page.locator("svg.map").screenshot(path=str(SHOTS / "home-map.png"))
     page.locator("svg.chart").screenshot(path=str(SHOTS / "home-chart.png"))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Xocali", "/page/place/khojaly"),            # without the dotless i
+    ("Mother's Cry", "/page/memorial/ana-harayi"),
+    ("Stepanakert", "/page/place/khankendi"),     # a former name
+    ("notorious", "/page/claim/hrw-"),            # a word of a Human Rights Watch quote
+])
+def test_the_search_box_of_every_page_finds_names_titles_and_quotes(page, live_server, query,
+                                                                     expected):
+    base, _ = live_server
+    page.goto(base + "/page/place/baku")
+    box = page.locator("form.site-search input[name=q]")
+    box.fill(query)
+    with page.expect_navigation():
+        box.press("Enter")
+    assert "/search?" in page.url
+    first = page.locator("ol.hits li.hit a").first
+    assert expected in first.get_attribute("href"), page.locator("ol.hits").inner_text()[:400]
+    _shot(page, "search-" + "".join(c for c in query.lower() if c.isalnum()))
