@@ -5,35 +5,56 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
+DOCS_STAMP  := $(VENV)/.docs-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build validate serve test lint bench bench-deps bench-quick bench-shapes stress audit lock browsers virtuoso clean
+.PHONY: help setup serve-setup serve-build build validate serve test lint docs settings-doc bench bench-deps bench-quick bench-shapes stress audit lock browsers virtuoso clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(SERVE_STAMP)
+
+$(STAMP): $(SERVE_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install the project with its test extras (fast when done)
+$(DOCS_STAMP): $(SERVE_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	@touch $(DOCS_STAMP)
+
+serve-setup: $(SERVE_STAMP) ## Create .venv and install only what serving needs (fast when done)
+
+setup: $(STAMP) ## Create .venv and install the project with its test and docs extras
+
+serve-build: serve-setup
+	$(BIN)/kg build
 
 build: setup ## Parse, validate and build the graph into var/store (atomic swap)
 	$(BIN)/kg build
 
-validate: setup ## Validate the data without building (exit 0 OK, 1 not conforming, 2 error)
+validate: serve-setup ## Validate the data without building (exit 0 OK, 1 not conforming, 2 error)
 	$(BIN)/kg validate
 
-serve: build ## Build, then serve the graph (HOST=127.0.0.1 PORT=8000)
+serve: serve-build ## Build, then serve the graph (HOST=127.0.0.1 PORT=8000); no test extras
 	@echo "Khojaly Knowledge Graph: http://$(HOST):$(PORT)/ (SPARQL: http://$(HOST):$(PORT)/sparql)"
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
-test: build ## Build, then run every test
+test: build ## Build, then run every test (in random order: pytest-randomly; -p no:randomly to fix it)
 	$(BIN)/pytest -q
+
+docs: $(DOCS_STAMP) ## Build docs/ into var/site with mkdocs (--strict: a broken link fails)
+	$(BIN)/python -m mkdocs build --strict --quiet --site-dir var/site
+
+settings-doc: serve-setup ## Regenerate docs/settings.md from graph/config.py
+	$(BIN)/kg settings --markdown > docs/settings.md
 
 lint: setup ## Lint with ruff
 	$(BIN)/ruff check graph endpoint tests bench
@@ -79,7 +100,7 @@ lock: ## Re-pin requirements.lock (with hashes) from pyproject.toml after a depe
 	@[ -x $(AUDIT_VENV)/bin/pip-compile ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
 		$(AUDIT_VENV)/bin/pip install -q pip-audit==2.10.1 pip-tools==7.6.2; }
 	$(AUDIT_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--extra test --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+		--extra test --extra docs --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 browsers: ## Install Debian's chromium for the browser tests (apt-get; skipped when present)
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium is installed"; else \

@@ -1,10 +1,10 @@
-"""The minimal Flask + gunicorn + pyoxigraph app our endpoint is measured against (issue 5).
+"""The minimal Flask + gunicorn + pyoxigraph app our endpoint is measured against.
 
 Why it exists: a ratio against "the least anyone would write" shows what our guards, negotiation
 and caching cost or save. No guards, no negotiation, no caching, no time limit: one read-only
 store per worker, GET /sparql?query=... answered as SPARQL JSON (SELECT/ASK) or N-Triples.
 
-    KG_BENCH_STORE=<oxigraph dir> gunicorn -w 2 'bench.baseline_app:create_app()'
+    BENCH_STORE=<oxigraph dir> gunicorn -w 2 'bench.baseline_app:create_app()'
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfForm
 
 
 def create_app(store_path: str | None = None) -> Flask:
-    store = Store.read_only(store_path or os.environ["KG_BENCH_STORE"])
+    store = Store.read_only(store_path or os.environ["BENCH_STORE"])
     app = Flask(__name__)
 
     @app.get("/sparql")

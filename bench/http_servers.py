@@ -8,7 +8,7 @@ alone on 127.0.0.1 while measured (two cores: never two servers at once):
 - gunicorn gthread (endpoint/gunicorn_conf.py, the configuration before the switch);
 - granian through `kg serve` (ASGI interface, endpoint/server.py), and granian's own WSGI
   interface;
-- waitress (one process: it has no worker processes), when importable (KG_BENCH_EXTRA_PATH may
+- waitress (one process: it has no worker processes), when importable (BENCH_EXTRA_PATH may
   name a directory it was `pip install --target`-ed into; it is never a project dependency).
 
 Measured: trivial queries (`ASK {}` made unique per request, so no cache answers it) in req/s and
@@ -150,7 +150,7 @@ def start(name: str, store: Path, log: Path, workers: int, threads: int) -> Serv
                "--http1-header-read-timeout", "10000", "--no-ws", "--access-log",
                "endpoint.server:create_wsgi"]
     elif name == "waitress":
-        extra = os.environ.get("KG_BENCH_EXTRA_PATH", "")
+        extra = os.environ.get("BENCH_EXTRA_PATH", "")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, str(ROOT)) if p)
         probe = subprocess.run([sys.executable, "-c", "import waitress"], env=env,
                                capture_output=True)

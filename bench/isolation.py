@@ -1,5 +1,5 @@
 """Light work beside heavy work and beside slow clients: what `make stress` reports on top of the
-load test (bench/stress.py), against issue 11's targets.
+load test (bench/stress.py), against its targets.
 
     python -m bench.isolation [--heavy 8] [--light 200] [--slow 256] [--out FILE]
 

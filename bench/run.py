@@ -155,7 +155,7 @@ def reference_queries(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Khojaly KG benchmarks (issue 5)")
+    ap = argparse.ArgumentParser(description="Khojaly KG benchmarks")
     ap.add_argument("--sizes", default="100k", help="comma-separated: 10k,100k,1M,10M")
     ap.add_argument("--seed", type=int, default=1992)
     ap.add_argument("--repeat", type=int, default=3, help="repetitions of build-side timings")

@@ -135,7 +135,7 @@ def start_baseline(store_dir: Path, workers: int, log: Path) -> Server:
     port = free_port()
     cmd = gunicorn_cmd() + ["-b", f"127.0.0.1:{port}", "-w", str(workers),
                             "bench.baseline_app:create_app()"]
-    return _spawn("baseline", cmd, {"KG_BENCH_STORE": str(store_dir)}, port, log)
+    return _spawn("baseline", cmd, {"BENCH_STORE": str(store_dir)}, port, log)
 
 
 def start_oxigraph(store_dir: Path, log: Path) -> Server | None:

@@ -61,7 +61,7 @@ def init_context(app: Flask, settings: Settings) -> KGContext:
     from graph.queries import query_prefixes
     from graph.store import pin_current_build
 
-    if settings.backend_url:  # a remote SPARQL endpoint answers instead (issue 7)
+    if settings.backend_url:  # a remote SPARQL endpoint answers instead
         return _init_remote(app, settings)
     pinned = pin_current_build(settings)
     store_dir = str(pinned.store_dir)

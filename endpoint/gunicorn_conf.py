@@ -17,8 +17,6 @@ hand-written systemd unit run the same configuration:
 
 from __future__ import annotations
 
-import os
-
 from graph.config import Settings
 
 _settings = Settings.from_env()
@@ -26,7 +24,7 @@ _settings = Settings.from_env()
 # KG_WORKER_CLASS: "gthread" (default, see docs/decisions/0005) or "sync" (one request at a time
 # per worker: gunicorn would switch a sync worker with threads > 1 to gthread, so threads is 1)
 WORKER_CLASSES = ("gthread", "sync")
-worker_class = os.environ.get("KG_WORKER_CLASS", "").strip() or "gthread"
+worker_class = _settings.worker_class.strip() or "gthread"
 if worker_class not in WORKER_CLASSES:
     raise ValueError(f"KG_WORKER_CLASS={worker_class!r}: expected one of {WORKER_CLASSES}")
 

@@ -24,7 +24,7 @@ def ontology_triples(store: Store, base_iri: str) -> bytes:
     graph = NamedNode(graph_iri(base_iri, ONTOLOGY_GRAPH))
     quads = store.quads_for_pattern(None, None, None, graph)
     # sorted: pyLODE's page follows the input order, which must not depend on the store
-    # (the embedded one or a remote backend, issue 7); blank node labels do not decide it
+    # (the embedded one or a remote backend); blank node labels do not decide it
     triples = sorted((q.triple for q in quads), key=_order)
     return serialize(triples, format=RdfFormat.N_TRIPLES) or b""
 

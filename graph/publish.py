@@ -1,4 +1,4 @@
-"""`kg publish --to URL`: push every named graph to a SPARQL 1.1 Graph Store (issue 7).
+"""`kg publish --to URL`: push every named graph to a SPARQL 1.1 Graph Store.
 
 https://www.w3.org/TR/sparql11-http-rdf-update/ — one PUT per named graph (`?graph=<iri>`), so a
 re-publish replaces a graph and never duplicates it. A graph larger than the batch size goes as a

@@ -1,4 +1,4 @@
-"""The `kg publish` command: the CLI face of graph/publish.py (issue 7)."""
+"""The `kg publish` command: the CLI face of graph/publish.py."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ A .rq file starts with a comment header that says what it is for:
     # param: ?entity   (optional)
     # scope: dataset   (example queries: "dataset" or "entity", see below)
 
-`scope` says how the query's cost may grow (issue 5): an "entity" query asks about named
+`scope` says how the query's cost may grow: an "entity" query asks about named
 things and must cost O(answer) whatever the size of the store; a "dataset" query lists or
 aggregates the whole dataset (every claim, every place...), so its answer and its cost grow with
 the data by design. The benchmark flags an "entity" query that grows as a regression.

@@ -1,4 +1,4 @@
-"""A remote SPARQL 1.1 endpoint that answers like the embedded store (issue 7).
+"""A remote SPARQL 1.1 endpoint that answers like the embedded store.
 
 `RemoteStore` offers the part of `pyoxigraph.Store` the site and the CLI use (`query` with the same
 keyword arguments, `named_graphs`, `quads_for_pattern`, `contains_named_graph`), backed by

@@ -1,4 +1,4 @@
-"""SHACL shapes compiled to SPARQL SELECT queries that run inside the Oxigraph store (issue 5).
+"""SHACL shapes compiled to SPARQL SELECT queries that run inside the Oxigraph store.
 
 pySHACL needs an rdflib copy of the whole data graph: 532 s and 4 GiB at 1M triples. The shapes
 of ontology/shapes.ttl use a small part of SHACL Core (https://www.w3.org/TR/shacl/#core-components),

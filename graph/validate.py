@@ -6,7 +6,7 @@ skos:inScheme, without RDFS inference adding domain/range types we did not state
 `ont_graph` did not make the concepts visible to nested shapes in 0.40.1, so we merge ourselves.)
 Warnings and infos do not fail the build.
 
-Large data (issue 5): pySHACL holds an rdflib copy of everything (532 s, 4 GiB at 1M triples).
+Large data: pySHACL holds an rdflib copy of everything (532 s, 4 GiB at 1M triples).
 `use_pyshacl` says whether the data is small enough for it (KG_PYSHACL_MAX_TRIPLES, default
 200 000: the curated data and the 100k benchmark); above that, `validate_store` runs the same
 shapes compiled to SPARQL (graph/shacl_sparql.py) inside the Oxigraph store the build loaded.

@@ -94,6 +94,6 @@ def test_generated_data_builds_and_validates(generated, tmp_path):
     # the claims' quotes, and the one sentence the places' and memorial's facts quote (7 facts)
     assert len(found) == CLAIMS_PER_SOURCE + 7 and all(q in text for q in found)
     # the build loads exactly what the N-Quads file (the bulk-load baseline's input) holds,
-    # and its report counts the VoID graph it adds as well (issue 12)
+    # and its report counts the VoID graph it adds as well
     void = report.graphs[settings.base_iri + "graph/void"]
     assert report.triples - void == len(list(ox.parse(path=nq, format=ox.RdfFormat.N_QUADS)))

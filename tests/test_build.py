@@ -72,7 +72,7 @@ def test_open_store_without_a_build_says_so(mini_settings):
 
 
 def test_broken_turtle_fails_with_location_and_keeps_the_old_store(repo_settings):
-    """Issue 2: a broken Turtle file fails the build with file:line:column; the old store serves."""
+    """a broken Turtle file fails the build with file:line:column; the old store serves."""
     build(repo_settings)
     before = store_fingerprint(repo_settings)
     target = repo_settings.data_dir / "place" / "baku.ttl"
@@ -200,7 +200,7 @@ def test_a_build_pinned_by_a_server_is_not_pruned(mini_settings):
     assert not pinned.directory.exists()
 
 
-# -- the streaming build (issue 5) --------------------------------------------------------------
+# -- the streaming build --------------------------------------------------------------
 
 
 def _quads(data: bytes, fmt=None):

@@ -1,4 +1,4 @@
-"""The `kg` command line through click's CliRunner: commands, formats, stdin, exit codes, README."""
+"""The `kg` command line through click's CliRunner: commands, formats, stdin, exit codes, docs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pyoxigraph import RdfFormat, parse
 from graph.build import build
 from graph.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+CLI_DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 COUNT_FIGURES = "SELECT (COUNT(*) AS ?n) WHERE { ?c a kgo:FigureClaim }"
 
@@ -118,8 +118,8 @@ def test_every_command_has_help(runner, command):
     assert "Usage:" in result.output
 
 
-def test_every_command_appears_in_the_readme():
-    text = README.read_text(encoding="utf-8")
+def test_every_command_appears_in_the_cli_doc():
+    text = CLI_DOC.read_text(encoding="utf-8")
     missing = [c for c in sorted(main.commands) if f"kg {c}" not in text]
-    assert not missing, f"README.md does not document: {missing}"
+    assert not missing, f"docs/cli.md does not document: {missing}"
     assert "Exit codes" in text

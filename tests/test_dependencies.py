@@ -1,4 +1,4 @@
-"""The lock file (issue 6, part 5): what `make audit` audits must be what pyproject.toml installs.
+"""The lock file: what `make audit` audits must be what pyproject.toml installs.
 
 `requirements.lock` (pip-compile --generate-hashes, `make lock`) is audited by pip-audit in CI.
 An audit of a stale lock proves nothing, so: every direct dependency of pyproject.toml (and of

@@ -1,4 +1,4 @@
-"""Enrichment and federation (issue 4) against the real HTTP stand-in for Wikidata.
+"""Enrichment and federation against the real HTTP stand-in for Wikidata.
 
 `kg enrich` must put imported facts in their own graph with provenance and replace it whole or
 not at all; federated example queries must run through our endpoint when the target is on the

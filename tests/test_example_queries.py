@@ -34,7 +34,7 @@ LABEL = {
     S5: "Khojaly massacre: Victims (English Wikipedia, summarising Memorial)",
     S6: "Khojaly Massacre (English Wikipedia, August 2017 copy)",
 }
-#: Claims of each source added for "who says what" (issue 13), counted from the claims each
+#: Claims of each source added for "who says what", counted from the claims each
 #: source file states (data/source/<slug>.ttl), one per number, account or recognition quoted.
 ISSUE13_CLAIMS = {
     "24 years passes since Khojaly massacre (Vestnik Kavkaza, 2016)": 3,
@@ -217,7 +217,7 @@ def test_killed_by_source(store):
         (S6, None, 200, None, "at least", "Human Rights Watch"),
         (S6, 485, None, None, "exact", "Parliament of Azerbaijan"),
         (S6, 613, None, None, "exact", "Government of Azerbaijan"),
-        # the sources of issue 13, each figure as its quote states it
+        # the sources of "who says what", each figure as its quote states it
         ("de-waal-carnegie-2012", None, 400, None, "more than", None),
         ("time-massacre-in-khojaly-1992", 200, None, None, "exact", None),
         ("time-massacre-in-khojaly-1992", 1324,
@@ -338,14 +338,14 @@ def test_names_by_source(store):
         (LABEL[S6], "Khojaly massacre", "Western governments and media"),
         (LABEL[S6], "Khojaly tragedy", "Western governments and media"),
         (LABEL[S6], "Battle for Khojaly", "Western governments and media"),
-        # names in other languages, from stored pages (data/texts/): issue 12
+        # names in other languages, from stored pages (data/texts/)
         (EN_WP, "Xocalı soyqırımı", "Azerbaijani sources"),
         (EN_WP, "Xocalı faciəsi", "Azerbaijani sources"),
         (EN_WP, "Խոջալուի արյունահեղություն", None),
         (RU_WP, "Ходжалинская резня", None),
         (RU_WP, "Xocalı faciəsi", "Azerbaijani sources"),
         ("report.az", "Khojaly Genocide Memorial", None),
-        # issue 13
+        # who says what
         ("Azerbaijan observes moment of silence for Khojaly victims (AZERTAC, 26 February 2021)",
          "Khojaly genocide", None),
         (UN_2005, "Khojaly genocide", None),
@@ -363,7 +363,7 @@ def test_claims_with_quotes(store):
     assert per_source == {
         LABEL[S1]: 15, LABEL[S2]: 3, LABEL[S3]: 7, LABEL[S4]: 9, LABEL[S5]: 1, LABEL[S6]: 7,
         EN_WP: 3, RU_WP: 2, "report.az": 1,
-        "xocali.org": 4,  # the opening dates of the memorials abroad (issue 13)
+        "xocali.org": 4,  # the opening dates of the memorials abroad
         **ISSUE13_CLAIMS}
     with open(ROOT / "data/texts/caliber-2026-khojaly-commemoration.txt", encoding="utf-8") as f:
         seed = f.read()
@@ -493,7 +493,7 @@ def test_timeline(store):
 def test_examples_follow_a_configured_base(tmp_path):
     """Under another KG_BASE_IRI the examples still answer (their PREFIX lines are rewritten)."""
     other = "https://example.org/kg/"
-    settings = Settings(base_iri=other, store_path=tmp_path / "store", dumps_dir=tmp_path / "d")
+    settings = Settings(base_iri=other, store_path=tmp_path / "store")
     build(settings)
     store = open_store(settings, read_only=True)
     rows = list(queries.run(store, "examples/children-killed", base_iri=other))
@@ -580,7 +580,7 @@ def test_unclaimed_figures(store):
     assert [(r["property"], r["value"]) for r in rows] == [("https://schema.org/value", 613)]
 
 
-# -- who says what (issue 13): expected answers read off ../shared/sources/CANDIDATES.md -------
+# -- who says what: expected answers read off ../shared/sources/CANDIDATES.md -------
 
 
 def test_independent_observers(store):

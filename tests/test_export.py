@@ -81,7 +81,7 @@ def test_one_graph_only(mini_store):
 
 
 def test_cli_export_turtle_of_the_whole_dataset_reparses_to_the_same_graph(built_settings, runner):
-    """Issue 2, done-when: `kg export --format turtle` re-parses to the same graph."""
+    """`kg export --format turtle` re-parses to the same graph."""
     result = runner.invoke(main, ["export", "--format", "turtle"], obj=built_settings)
     assert result.exit_code == 0, result.output
     back = rdflib_bridge.to_graph(parse(result.stdout_bytes, format=RdfFormat.TURTLE))
@@ -143,7 +143,7 @@ def test_turtle_dump_uses_our_prefixes(mini_store):
     assert "place:khojaly " in text
 
 
-# -- native dumps and dumps made on request (issue 5) -------------------------------------------
+# -- native dumps and dumps made on request -------------------------------------------
 
 
 def test_two_builds_of_the_same_input_give_byte_equal_dumps_in_every_format(

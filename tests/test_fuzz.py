@@ -1,4 +1,4 @@
-"""Hostile input through the Flask test client (issue 6, part 3): property-based and by rule.
+"""Hostile input through the Flask test client: property-based and by rule.
 
 Whatever a client sends, four things must hold, and each test checks them after every request:
 - never a 5xx (a bad request is the client's fault, and says so with a 4xx);

@@ -1,4 +1,4 @@
-"""Heavy queries against the production server (issue 6, part 2).
+"""Heavy queries against the production server.
 
 While K clients send queries that would run for minutes (cartesian products, unbounded property
 paths, a sort of a cartesian product, a huge streamed result), checks that:
@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bench import stress
-from bench.servers import _descendants
+from bench.servers import _children, _descendants
 
 pytestmark = pytest.mark.server
 
@@ -68,6 +68,34 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def niceness(pid: int) -> int | None:
+    """The nice value of a process (field 19 of /proc/<pid>/stat), None when it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    except OSError:
+        return None
+
+
+def heavy_processes(worker: int) -> list[int]:
+    """The query processes under a server worker that run heavy work: the heavy lane starts its
+    processes niced, and a fast-lane process whose result streams is reniced the same way."""
+    own = niceness(worker)
+    if own is None:
+        return []
+    return [p for p in _descendants(worker) if (niceness(p) or own) > own]
+
+
+def wait_for_heavy(workers: list[int], at_least: int = 1, timeout: float = 30) -> list[int]:
+    """Poll until the workers hold at least `at_least` heavy query processes; which workers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [w for w in workers for _ in heavy_processes(w)]
+        if len(busy) >= at_least:
+            return busy
+        time.sleep(0.05)
+    raise AssertionError(f"no {at_least} heavy query process(es) within {timeout} s")
+
+
 def states(pids: list[int]) -> list[str]:
     out = []
     for pid in pids:
@@ -87,7 +115,10 @@ def server(built_settings, tmp_path_factory):
         yield srv
 
 
-def test_heavy_queries_are_stopped_while_a_trivial_one_is_answered(server):
+@pytest.fixture(scope="module")
+def heavy_load(server):
+    """The heavy queries, sent at once, and three trivial ones sent while they run: what every
+    test of this module looks at, whichever runs first."""
     port = server.port
     for _ in range(4):  # warm the pools a little, so the trivial query does not pay a spawn
         assert ask(port, TRIVIAL)[0] == 200
@@ -108,12 +139,18 @@ def test_heavy_queries_are_stopped_while_a_trivial_one_is_answered(server):
     senders = [threading.Thread(target=send, args=(name,)) for name in HEAVY]
     for t in senders:
         t.start()
-    time.sleep(TIMEOUT / 3)  # the heavy queries are running now
+    # the heavy queries are running now: both heavy slots taken, or streaming niced
+    wait_for_heavy(_children(server.proc.pid), at_least=2, timeout=TIMEOUT * 2)
     trivial = [ask(port, TRIVIAL, timeout=TIMEOUT * 10) for _ in range(3)]
     for t in senders:
         t.join(TIMEOUT * 12)
     done.set()
     sampler.join()
+    return trivial, heavy_results, peak_rss[0]
+
+
+def test_heavy_queries_are_stopped_while_a_trivial_one_is_answered(server, heavy_load):
+    trivial, heavy_results, peak_rss = heavy_load
     log = server.log.read_text(errors="replace")[-3000:]
 
     for status, body, seconds in trivial:
@@ -128,18 +165,21 @@ def test_heavy_queries_are_stopped_while_a_trivial_one_is_answered(server):
             assert status == 503, (name, status, body[:300], log)
             assert b"KG_QUERY_TIMEOUT" in body and b"limit" in body, (name, body[:300])
         assert seconds < TIMEOUT * 4, f"{name} was answered only after {seconds:.1f} s"
-    assert peak_rss[0] < RSS_CAP_MIB, f"server tree RSS peaked at {peak_rss[0]:.0f} MiB"
+    assert peak_rss < RSS_CAP_MIB, f"server tree RSS peaked at {peak_rss:.0f} MiB"
 
 
-def test_no_query_process_stays_stuck_and_the_server_answers_after(server):
-    """Runs after the heavy test: everything it started must be gone or idle."""
+def test_no_query_process_stays_stuck_and_the_server_answers_after(server, heavy_load):
+    """Once the heavy queries are answered, everything they started is gone or idle: the
+    server's tree settles to (almost) no CPU within a few seconds, and stays so."""
     port = server.port
-    time.sleep(0.5)
-    tree = _descendants(server.proc.pid)
-    before = cpu_seconds(tree)
-    time.sleep(1.5)
-    burnt = cpu_seconds(tree) - before
-    assert burnt < 0.5, f"the server's processes burnt {burnt:.2f} s of CPU while idle"
+    deadline = time.monotonic() + 10
+    burnt = float("inf")
+    while burnt >= 0.25 and time.monotonic() < deadline:
+        tree = _descendants(server.proc.pid)
+        before = cpu_seconds(tree)
+        time.sleep(1.0)  # the window CPU is measured over, not a guess at when it settles
+        burnt = cpu_seconds(tree) - before
+    assert burnt < 0.25, f"the server's processes burnt {burnt:.2f} s of CPU in 1 s while idle"
     assert "Z" not in states(tree), f"zombie processes under the server: {states(tree)}"
     # server workers, and per worker: one fork server and at most PROCESSES query processes
     cap = WORKERS * (1 + 1 + PROCESSES)

@@ -1,4 +1,4 @@
-"""Linking (issue 4) against a real HTTP stand-in for Wikidata on 127.0.0.1 (tests/standin.py).
+"""Linking against a real HTTP stand-in for Wikidata on 127.0.0.1 (tests/standin.py).
 
 The stand-in holds, for our test entities, the right candidate, near-misses (same label and wrong
 type; right type 300 km away) and noise (tests/fixtures/wikidata-standin.ttl). Nothing here
@@ -418,7 +418,7 @@ def test_dbpedia_profile_reads_wgs84_points_and_dbo_types(runner, settings, tmp_
 
 def test_issue_4_every_thing_is_linked_or_marked_pending(built_settings):
     """On the real data: each linkable thing has a status for each target dataset, derived from
-    the linksets (issue 12): 'pending' exactly when it has no link into that dataset, so the
+    the linksets: 'pending' exactly when it has no link into that dataset, so the
     example query pending-links.rq lists the rest."""
     from graph.queries import run
     from graph.store import open_store

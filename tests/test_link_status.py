@@ -1,4 +1,4 @@
-"""Link status per target dataset, derived from the linksets (issue 12).
+"""Link status per target dataset, derived from the linksets.
 
 An entity's status for Wikidata, GeoNames, DBpedia, VIAF and GND is read off its links and the
 kgo:linkMethod of the linkset that holds each (graph/queries/pages/link_status.rq); a status

@@ -30,7 +30,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from sparql_support import EVENT, HEAVY_QUERY, PLACE, TRIG, Listener, make_settings
 from SPARQLWrapper import JSON, POST, POSTDIRECTLY, RDFXML, XML, SPARQLWrapper
 
-from graph.cli import _settings_env, main
+from graph.cli import main
+from graph.config import as_env
 
 pytestmark = pytest.mark.server
 
@@ -65,7 +66,7 @@ def server(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("live"), query_timeout=1.0, threads=2,
                              workers=2, port=free_port())
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w+b")  # noqa: SIM115
-    env = {**os.environ, **_settings_env(settings)}
+    env = {**os.environ, **as_env(settings)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from graph.cli import main; main()", "serve"],
         env=env, stdout=log, stderr=subprocess.STDOUT,

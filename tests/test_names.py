@@ -1,4 +1,4 @@
-"""Every name with its source (issue 12; docs/decisions/0009-attributed-names.md).
+"""Every name with its source (docs/decisions/0009-attributed-names.md).
 
 The rule: a label that holds a word of the characterisation scheme (a concept's label or hidden
 label: "massacre", "faciə", "резн"...) characterises, and must be a skosxl:Label of the thing

@@ -1,4 +1,4 @@
-"""`kg publish` (issue 7): Graph Store Protocol upload to a real Virtuoso, idempotent re-runs,
+"""`kg publish`: Graph Store Protocol upload to a real Virtuoso, idempotent re-runs,
 resuming after a kill, and a verification that fails loudly.
 
 The session fixture `virtuoso` (tests/virtuoso.py) already holds the dataset; every test here

@@ -1,4 +1,4 @@
-"""The remote backend (issue 7): the same answers and pages from a real Virtuoso as from the
+"""The remote backend: the same answers and pages from a real Virtuoso as from the
 embedded store, and its errors (syntax, timeout, partial answers) mapped to ours.
 
 The Virtuoso tests use the session fixture `virtuoso` (tests/virtuoso.py): a server on 127.0.0.1

@@ -1,4 +1,4 @@
-"""The shapes compiled to SPARQL (graph/shacl_sparql.py) agree with pySHACL (issue 5).
+"""The shapes compiled to SPARQL (graph/shacl_sparql.py) agree with pySHACL.
 
 Differential: the same inputs go through `validate` (pySHACL on an rdflib copy) and
 `validate_store` (the compiled queries inside an Oxigraph store), and both must report the same

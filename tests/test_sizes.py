@@ -1,4 +1,4 @@
-"""One size, one datatype (issue 12): every place that reports the graph's size reports the same
+"""One size, one datatype: every place that reports the graph's size reports the same
 figure, and the six dumps of a build give isomorphic graphs.
 
 "Triples" counts a triple once per named graph that states it, the VoID graph included (graph/

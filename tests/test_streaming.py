@@ -1,4 +1,4 @@
-"""A huge result streams through the production server with bounded memory (issue 5).
+"""A huge result streams through the production server with bounded memory.
 
 A 1M-row SELECT (a cross product of two VALUES blocks: no store needed, ~186 MB of JSON) is read
 over HTTP from `kg serve` while the RSS of the whole server process tree is sampled. Were any
@@ -32,7 +32,7 @@ ROWS = 1000
 QUERY = cross(ROWS, ROWS)
 WARM = cross(ROWS, 4)  # the same shape, streamed too (~700 KB): spawns the query workers
 JSON = "application/sparql-results+json"
-GROWTH_CAP_MIB = 64  # issue 5's target for streaming a 1M-row result
+GROWTH_CAP_MIB = 64  # the target for streaming a 1M-row result
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A short load run inside `make test` (issue 6, part 1): concurrent clients, every answer checked.
+"""A short load run inside `make test`: concurrent clients, every answer checked.
 
 The same code as `make stress` (bench/stress.py) with small bounds: 8 clients on keep-alive
 connections against `kg serve` (gunicorn, the production config) on 127.0.0.1, a seeded random

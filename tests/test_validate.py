@@ -1,4 +1,4 @@
-"""Issue 2, "Bad input": each case gets a clear, located error and an exit code; nothing changes.
+""""Bad input": each case gets a clear, located error and an exit code; nothing changes.
 
 Every case runs through the CLI (`kg build` and `kg validate`) on a copy of the mini fixture that
 was built once before it was broken; the live store must answer exactly as before.

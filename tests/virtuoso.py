@@ -1,4 +1,4 @@
-"""A throwaway Virtuoso on 127.0.0.1 for the remote-backend tests (issue 7).
+"""A throwaway Virtuoso on 127.0.0.1 for the remote-backend tests.
 
 Debian's `virtuoso-opensource` (installed by `make virtuoso`, which .ci/run calls) is started
 with a configuration written here into a tmp dir: both ports free and bound to the loopback, the

@@ -47,7 +47,7 @@ def _require(iri: str) -> None:
     kg = get_kg()
     try:
         NamedNode(iri)
-    except ValueError:  # not an IRI at all (a `"` or a space in the path): none of ours, issue 6
+    except ValueError:  # not an IRI at all (a `"` or a space in the path): none of ours
         abort(404)
     if not describe.exists(kg.store, kg.settings.base_iri, iri):
         abort(404)

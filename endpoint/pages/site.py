@@ -296,7 +296,7 @@ def _dumps_folder():
 def _dump_files() -> list[dict[str, object]]:
     try:
         folder = _dumps_folder()
-    except StoreMissing:  # a remote backend (issue 7) with no local build: no dumps to list
+    except StoreMissing:  # a remote backend with no local build: no dumps to list
         return []
     if not folder.is_dir():
         return []

@@ -204,7 +204,7 @@ class SiteData:
             when = 2000 + (month - 1) / 12 + (day - 1) / 365  # only the fraction is used
             text = f"{term.text} (every year on {day} {_MONTHS[month - 1]})"
             recurring.append(TimelineItem(text, when, f"--{month:02d}-{day:02d}", term.href))
-        # ties broken by label: the order must not depend on the store (issue 7, remote backend)
+        # ties broken by label: the order must not depend on the store (a remote backend)
         return sorted(items.values(), key=lambda i: (i.when, i.label)), recurring, page
 
     def sources_compared(self, number: int = 1) -> tuple[list[Counted], Page]:

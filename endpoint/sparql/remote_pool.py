@@ -1,4 +1,4 @@
-"""The query pool of an app over a remote backend (issue 7): same `run(job)` as QueryPool.
+"""The query pool of an app over a remote backend: same `run(job)` as QueryPool.
 
 With the embedded store a runaway query must run in a process we can kill (endpoint/sparql/pool.py).
 With a remote endpoint the server does the work, so the job runs in the request's thread: the

@@ -285,7 +285,7 @@ def _answer(conn: Connection, store: Store) -> None:
 
 
 def _exit_with(owner: int, every: float = 0.5) -> None:
-    """Exit as soon as the process that owns this worker is gone (issue 6).
+    """Exit as soon as the process that owns this worker is gone.
 
     A gunicorn worker killed mid-query (kill -9, OOM) cannot kill its query process, which is a
     child of the fork server, not of the gunicorn worker: without this the query would run on as
@@ -319,7 +319,7 @@ def _alive(pid: int) -> bool:
 
 def _die_with_fork_server() -> None:
     """On Linux, let the kernel end this process with the fork server, and the fork server with
-    the gunicorn worker that owns it (issue 6), without a thread that needs the GIL.
+    the gunicorn worker that owns it, without a thread that needs the GIL.
 
     The fork server exits when its owner is gone and nobody else holds the pipe end that keeps it
     alive; every process it forks inherits that end, so close ours. Then PR_SET_PDEATHSIG makes
