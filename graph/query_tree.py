@@ -136,7 +136,11 @@ class Walk:
             unbounded_path=self.unbounded,
             patterns=self.patterns,
             declared_prefixes=frozenset(self.declared),
-            variables=tuple(sorted(self.variables, key=lambda v: v.start)),
+            # rdflib expands `?s :p ?a ; :q ?b` (and `, ?c`) to whole triples that share the
+            # one subject node: the walk meets that variable once per triple, but it is one
+            # place in the text, to be rewritten once (twice wrote `<x><x> :q ?b`)
+            variables=tuple(sorted({(v.start, v.end): v for v in self.variables}.values(),
+                                   key=lambda v: v.start)),
             **where,
         )
 

@@ -122,8 +122,11 @@ class AccountsData:
                     getattr(p, attr).append(self.site.term(r[var]))
             if r["quote"] is not None and r["quote"].value not in p.quotes:
                 p.quotes.append(r["quote"].value)
+        for p in positions.values():
+            _in_order(p.attributed_to, p.answers, p.quotes)
         return sorted(positions.values(),
-                      key=lambda p: (p.sort_key, str(p.source_date or "9999"), p.source.text))
+                      key=lambda p: (p.sort_key, str(p.source_date or "9999"), p.source.text,
+                                     p.claim.value))
 
     def _position(self, r) -> Position:
         kind = r["type"].value.rpartition("#")[2] if r["type"] is not None else "Claim"
@@ -171,6 +174,19 @@ class AccountsData:
                 rec.attributed_to.append(self.site.term(r["attributedTo"]))
             if r["quote"] is not None and r["quote"].value not in rec.quotes:
                 rec.quotes.append(r["quote"].value)
+        for rec in found.values():
+            _in_order(rec.terms, rec.attributed_to, rec.quotes)
         listed = sorted(found.values(), key=lambda x: (str(x.adopted or x.source_date or "9999"),
-                                                       x.body.text))
+                                                       x.body.text, x.claim.value))
         return listed, page
+
+
+def _in_order(*lists: list) -> None:
+    """Sort the values of multi-valued properties (terms, answers, quotes…) in place.
+
+    RDF gives them no order and the query has no ORDER BY, so they arrive in the store's index
+    order, which is not the same on two engines (Oxigraph, Virtuoso); by text, then IRI,
+    they read the same from either.
+    """
+    for values in lists:
+        values.sort(key=lambda v: (v, "") if isinstance(v, str) else (v.text, v.value))

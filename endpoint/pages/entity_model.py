@@ -203,22 +203,33 @@ class PageBuilder:
 
     def _claims_about(self, iri: str) -> list[dict[str, Term | None]]:
         """The first CLAIMS_SHOWN claims in index order (streamed: the rest is never read),
-        sorted by label for the page."""
-        rows: dict[str, dict[str, Term | None]] = {}
+        sorted by label (then IRI) for the page.
+
+        A claim with several rows (two types, sources or quotes) shows one of each, chosen by
+        value, not by which row came last: the rows come in the store's index order, which two
+        engines do not share. Our own claim class (kgo:FigureClaim) wins over
+        schema:Claim etc.
+        """
+        found: dict[str, list] = {}
         solutions = describe.run(self.store, "claims_about", self.base_iri, entity=NamedNode(iri))
         for s in solutions:
             claim = s["claim"].value
-            if claim not in rows and len(rows) >= CLAIMS_SHOWN:
+            if claim not in found and len(found) >= CLAIMS_SHOWN:
                 break
-            if claim in rows and not self.linker.is_ours(s["type"].value):
-                continue  # keep our own claim class (kgo:FigureClaim) over schema:Claim etc.
-            rows[claim] = {
+            found.setdefault(claim, []).append(s)
+        rows = []
+        for solutions_of_claim in found.values():
+            s = min(solutions_of_claim, key=lambda r: (
+                not self.linker.is_ours(r["type"].value), r["type"].value,
+                r["source"] is None, r["source"].value if r["source"] else "",
+                r["quote"] is None, str(r["quote"]) if r["quote"] else ""))
+            rows.append({
                 "claim": self.term(s["claim"]),
                 "type": self.term(s["type"]),
                 "source": self.term(s["source"]) if s["source"] else None,
                 "quote": self.linker.term(s["quote"]) if s["quote"] else None,
-            }
-        return sorted(rows.values(), key=lambda r: r["claim"].text)  # type: ignore[union-attr]
+            })
+        return sorted(rows, key=lambda r: (r["claim"].text, r["claim"].value))
 
     def _claims_total(self, iri: str) -> int:
         rows = describe.run(self.store, "claims_about_count", self.base_iri, entity=NamedNode(iri))

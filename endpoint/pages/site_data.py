@@ -167,7 +167,9 @@ class SiteData:
                 "publisher": self.term(r["publisher"]),
                 "url": r["url"].value if r["url"] else None,
             }
-        listed = sorted(seen.values(), key=lambda s: (str(s["date"] or "9999"), s["source"].text))
+        listed = sorted(seen.values(),
+                        key=lambda s: (str(s["date"] or "9999"), s["source"].text,
+                                       s["source"].value))
         return listed, page
 
     def places(self, number: int = 1) -> tuple[list[MapPlace], Page]:
@@ -181,7 +183,7 @@ class SiteData:
                 continue
             term = self.term(r["place"])
             places.setdefault(term.value, MapPlace(term.text, lat, long, term.href))
-        return sorted(places.values(), key=lambda p: p.label), page
+        return sorted(places.values(), key=lambda p: (p.label, p.href or "", p.lat, p.long)), page
 
     def timeline(self, number: int = 1) -> tuple[list[TimelineItem], list[TimelineItem], Page]:
         """One page of dated things (by date within the page) and the recurring events (the
@@ -204,8 +206,11 @@ class SiteData:
             when = 2000 + (month - 1) / 12 + (day - 1) / 365  # only the fraction is used
             text = f"{term.text} (every year on {day} {_MONTHS[month - 1]})"
             recurring.append(TimelineItem(text, when, f"--{month:02d}-{day:02d}", term.href))
-        # ties broken by label: the order must not depend on the store (a remote backend)
-        return sorted(items.values(), key=lambda i: (i.when, i.label)), recurring, page
+        # ties broken by label, then the link: the order must not depend on the store
+        # (Oxigraph and Virtuoso differ: the remote backend)
+        recurring.sort(key=lambda i: (i.date_text, i.label, i.href or ""))
+        dated = sorted(items.values(), key=lambda i: (i.when, i.label, i.href or "", i.date_text))
+        return dated, recurring, page
 
     def sources_compared(self, number: int = 1) -> tuple[list[Counted], Page]:
         """One page of figure claims, grouped by what they count (outcome + population group).
@@ -240,8 +245,13 @@ class SiteData:
             key = (counts.value, group.value if group else "")
             groups.setdefault(key, Counted(counts, group, [])).figures.append(figure)
         for g in groups.values():
-            g.figures.sort(key=lambda f: (f.source_date or "9999", f.source.text, f.claim.text))
-        return sorted(groups.values(), key=lambda g: (-len(g.figures), g.title)), page
+            g.figures.sort(key=lambda f: (f.source_date or "9999", f.source.text, f.claim.text,
+                                          f.claim.value))
+        for f in figures.values():
+            f.quotes.sort()  # several quotes of one claim come in the store's order
+        return sorted(groups.values(),
+                      key=lambda g: (-len(g.figures), g.title, g.counts.value,
+                                     g.group.value if g.group else "")), page
 
     @staticmethod
     def chart_groups(counted: list[Counted]) -> list[BarGroup]:
