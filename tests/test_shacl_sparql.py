@@ -86,10 +86,16 @@ def assert_same(parsed: Parsed) -> Report:
     missing, extra = _keys(expected) - _keys(got), _keys(got) - _keys(expected)
     assert not missing and not extra, f"missed by SPARQL: {missing}\nonly in SPARQL: {extra}"
     assert _shape_messages(got) == _shape_messages(expected)
-    assert [(p.file, p.focus, p.path) for p in got.problems] == [
-        (p.file, p.focus, p.path) for p in expected.problems
-    ], "same order"
+    # the order of the distinct problems; how many times one (file, focus, path) repeats may
+    # differ: for an ill-typed literal ("1992-02-30"^^xsd:date) under sh:minInclusive and
+    # sh:maxInclusive, pySHACL (rdflib gives the literal no value) reports one of the two, the
+    # compiled checks both, as the spec's "does not return true" reads; the message is the same
+    assert _distinct(got) == _distinct(expected), "same order"
     return expected
+
+
+def _distinct(report: Report) -> list[tuple]:
+    return list(dict.fromkeys((p.file, p.focus, p.path) for p in report.problems))
 
 
 def _example(path: Path) -> Parsed:
