@@ -218,27 +218,33 @@ class SiteData:
         The query streams claims in the order of what they count, so a group is split only
         where a page ends; groups and figures are sorted within the page.
         """
-        figures: dict[str, Figure] = {}
-        keys: dict[str, tuple[Term, Term | None]] = {}
+        by_claim: dict[str, list] = {}
         rows, page = self._page("sources_compared", "claim", number)
         for r in rows:
-            claim = r["claim"].value
-            if claim not in figures:
-                figures[claim] = Figure(
-                    claim=self.term(r["claim"]),
-                    value=_number(r["value"]),
-                    low=_number(r["min"]),
-                    high=_number(r["max"]),
-                    qualifier=self.term(r["qualifier"]),
-                    reference_date=r["refDate"].value if r["refDate"] else None,
-                    source=self.term(r["source"]),
-                    source_date=r["sourceDate"].value if r["sourceDate"] else None,
-                    attributed_to=self.term(r["attributedTo"]),
-                )
-                keys[claim] = (self.term(r["counts"]), self.term(r["group"]))
-            quote = r["quote"].value if r["quote"] else None
-            if quote and quote not in figures[claim].quotes:
-                figures[claim].quotes.append(quote)
+            by_claim.setdefault(r["claim"].value, []).append(r)
+        figures: dict[str, Figure] = {}
+        keys: dict[str, tuple[Term, Term | None]] = {}
+        for claim, claim_rows in by_claim.items():
+            # a claim with several values of a field (two attributions, two dates) has a row for
+            # each: the one shown is chosen by value, so every store shows the same, whatever
+            # order its rows come in
+            r = min(claim_rows, key=_row_key)
+            figures[claim] = Figure(
+                claim=self.term(r["claim"]),
+                value=_number(r["value"]),
+                low=_number(r["min"]),
+                high=_number(r["max"]),
+                qualifier=self.term(r["qualifier"]),
+                reference_date=r["refDate"].value if r["refDate"] else None,
+                source=self.term(r["source"]),
+                source_date=r["sourceDate"].value if r["sourceDate"] else None,
+                attributed_to=self.term(r["attributedTo"]),
+            )
+            keys[claim] = (self.term(r["counts"]), self.term(r["group"]))
+            for row in claim_rows:
+                quote = row["quote"].value if row["quote"] else None
+                if quote and quote not in figures[claim].quotes:
+                    figures[claim].quotes.append(quote)
         groups: dict[tuple[str, str], Counted] = {}
         for claim, figure in figures.items():
             counts, group = keys[claim]
@@ -274,3 +280,12 @@ def _number(lit) -> float | None:
         return float(lit.value)
     except ValueError:
         return None
+
+
+_FIGURE_FIELDS = ("counts", "group", "value", "min", "max", "qualifier", "refDate", "source",
+                  "sourceDate", "attributedTo")
+
+
+def _row_key(row) -> tuple[str, ...]:
+    """A total order on a claim's rows by the values shown, for a choice every store agrees on."""
+    return tuple(row[name].value if row[name] is not None else "" for name in _FIGURE_FIELDS)
