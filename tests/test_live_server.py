@@ -288,34 +288,6 @@ def ask_ok(port: int) -> bool:
     return status == 200 and b"true" in body
 
 
-def _argv(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-
-
-def _granian_main(base: str) -> int:
-    """The granian process serving `base` (kg serve execs it, so it is the fixture's process)."""
-    port = base.rsplit(":", 1)[1]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = _argv(int(entry.name))
-            except OSError:
-                continue
-            if "granian" in argv and port in argv and os.getppid() != int(entry.name):
-                parent = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1]
-                             .split()[1])
-                if "granian" not in _argv(parent):
-                    return int(entry.name)
-    raise AssertionError(f"no granian process serves {base}")
-
-
-def _children(pid: int) -> list[int]:
-    kids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        kids += [int(k) for k in (task / "children").read_text().split()]
-    return kids
-
-
 def test_workers_answer_lookups_on_the_cheap_path_under_their_seccomp_filter(server):
     """A lookup answered in the worker's event loop (endpoint/sparql/cheap.py) is the ordinary
     path's answer; the workers that answer run under the offline seccomp filter (Seccomp: 2),
