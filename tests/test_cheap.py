@@ -9,6 +9,7 @@ the engine's answer has at most MAX_ROWS solutions.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 import os
@@ -178,13 +179,35 @@ def test_answers_are_the_ordinary_paths_byte_for_byte(app, text, accept):
     assert {k.lower(): v for k, v in headers} == {k.lower(): v for k, v in ordinary.headers}
 
 
-def test_a_worker_that_cannot_restrict_itself_never_takes_the_cheap_path(app):
+@pytest.mark.parametrize("restricted", [False, True])
+def test_a_worker_that_cannot_restrict_itself_never_takes_the_cheap_path(app, restricted):
+    """Through the ASGI entry: the restriction runs once, at the first request; when it fails
+    the request goes on to the ordinary app, and when it holds the cheap path answers."""
     ctx = app.extensions["kg"]
-    path = cheap.CheapLookupASGI(None, ctx, restrict=lambda: False)
-    path.enabled = False
+    calls: list[str] = []
+    passed_on: list[dict] = []
+    sent: list[dict] = []
+
+    async def ordinary(scope, receive, send):
+        passed_on.append(scope)
+
+    async def send(message):
+        sent.append(message)
+
+    def restrict() -> bool:
+        calls.append("restrict")
+        return restricted
+
+    path = cheap.CheapLookupASGI(ordinary, ctx, restrict=restrict)
     scope = {"type": "http", "method": "GET", "path": "/sparql", "root_path": "",
              "query_string": urlencode({"query": TAKEN[1]}).encode(), "headers": []}
-    assert (path._answer(scope) if path.enabled else None) is None
+    for _ in range(2):
+        asyncio.run(path(dict(scope), None, send))
+    assert calls == ["restrict"]  # once, at the first request
+    if restricted:
+        assert passed_on == [] and [m["status"] for m in sent if "status" in m] == [200, 200]
+    else:
+        assert len(passed_on) == 2 and sent == []
 
 
 def test_the_worker_filter_denies_internet_sockets_to_a_query_thread():
