@@ -118,3 +118,17 @@ class Listener:
             self.connections += 1
             conn.close()
         self.sock.close()
+
+
+def run_coroutine(coro):
+    """Run an ASGI call to the end on a thread of its own and return its result.
+
+    asyncio.run on the main thread would unset that thread's event loop (one that pylode's
+    dominate made for the ontology page), leaving it to be collected open: a ResourceWarning,
+    which the suite turns into an error in whatever test collects it.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as one:
+        return one.submit(asyncio.run, coro).result()

@@ -9,7 +9,6 @@ the engine's answer has at most MAX_ROWS solutions.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import itertools
 import os
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, Store
+from sparql_support import run_coroutine
 
 from bench import shapes
 from endpoint.sparql import cheap
@@ -202,7 +202,7 @@ def test_a_worker_that_cannot_restrict_itself_never_takes_the_cheap_path(app, re
     scope = {"type": "http", "method": "GET", "path": "/sparql", "root_path": "",
              "query_string": urlencode({"query": TAKEN[1]}).encode(), "headers": []}
     for _ in range(2):
-        asyncio.run(path(dict(scope), None, send))
+        run_coroutine(path(dict(scope), None, send))
     assert calls == ["restrict"]  # once, at the first request
     if restricted:
         assert passed_on == [] and [m["status"] for m in sent if "status" in m] == [200, 200]

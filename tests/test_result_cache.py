@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
-from sparql_support import make_settings
+from sparql_support import make_settings, run_coroutine
 
 from endpoint import create_app
 from endpoint.http.caching import ENTRY_OVERHEAD, CachedResponse, ResponseCache
@@ -289,8 +289,6 @@ def test_static_files_keep_their_own_validators(app):
 
 
 def _asgi_get(front, path: str, query: bytes, headers: list[tuple[bytes, bytes]]):
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
@@ -304,10 +302,7 @@ def _asgi_get(front, path: str, query: bytes, headers: list[tuple[bytes, bytes]]
     async def send(message):
         sent.append(message)
 
-    # in a thread of its own: asyncio.run would otherwise unset the main thread's event loop
-    # (one that pylode's dominate made for the ontology page), leaving it to be collected open
-    with ThreadPoolExecutor(1) as one:
-        one.submit(asyncio.run, front(scope, receive, send)).result()
+    run_coroutine(front(scope, receive, send))
     head = {k.decode().lower(): v.decode() for k, v in sent[0]["headers"]}
     return sent[0]["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
 
