@@ -14,6 +14,7 @@ from pyoxigraph import NamedNode, Store
 
 from endpoint.pages import describe
 from endpoint.pages.terms import Term
+from graph.namespaces import entity_iri
 
 
 @dataclass
@@ -53,14 +54,43 @@ def name_uses(
     return uses
 
 
+def link_targets(store: Store, base_iri: str) -> list[tuple[str, str, str | None]]:
+    """(target IRI, its namespace, its label) of every dataset we link to, in label order:
+    the same for every page of a build (the page keeps it per version, pages/shared.py)."""
+    rows = describe.run(store, "link_targets", base_iri, entity=NamedNode(base_iri))
+    targets = [(r["target"].value, r["space"].value, r["name"].value if r["name"] else None)
+               for r in rows]
+    # link_status.rq's ORDER BY ?targetLabel: unlabelled first, then by label
+    return sorted(targets, key=lambda t: (t[2] is not None, t[2] or ""))
+
+
 def link_states(
-    store: Store, base_iri: str, iri: str, term: Callable[[object], Term]
+    store: Store, base_iri: str, iri: str, term: Callable[[object], Term],
+    targets: list[tuple[str, str, str | None]] | None = None,
 ) -> list[LinkState]:
-    return [
-        LinkState(
-            dataset=s["targetLabel"].value if s["targetLabel"] else s["target"].value,
-            status=term(s["status"]),
-            link=term(s["link"]) if s["link"] else None,
-        )
-        for s in describe.run(store, "link_status", base_iri, entity=NamedNode(iri))
-    ]
+    """One row a target dataset: the best status among the entity's links into its namespace
+    (verified over proposed), pending without a link; link_status.rq's answer, read as the
+    entity's links (entity_links.rq) grouped by the build's targets (link_targets.rq).
+
+    Where several links fall in one namespace, the one shown is the least IRI (SPARQL's SAMPLE
+    leaves it to the engine)."""
+    if targets is None:
+        targets = link_targets(store, base_iri)
+    concept = entity_iri(base_iri, "concept", "link-status-")
+    links = [(s["link"].value, s["status"].value)
+             for s in describe.run(store, "entity_links", base_iri, entity=NamedNode(iri))]
+    states = []
+    for target, space, name in targets:
+        inside = [(link, status) for link, status in links if link.startswith(space)]
+        if not inside:
+            best = "pending"
+        elif any(status == concept + "verified" for _, status in inside):
+            best = "verified"
+        else:
+            best = "proposed"
+        states.append(LinkState(
+            dataset=name if name is not None else target,
+            status=term(NamedNode(concept + best)),
+            link=term(NamedNode(min(link for link, _ in inside))) if inside else None,
+        ))
+    return states

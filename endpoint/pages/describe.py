@@ -8,13 +8,14 @@ not the size of the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
+from endpoint.pages.shared import SharedPageData
 from graph.queries import Query, load_query
 from graph.queries import run as run_query
 
@@ -92,33 +93,54 @@ class Labeller:
 
     One small query per distinct IRI, cached for the request: a page shows a few dozen IRIs.
     Within a language, rdfs:label beats skos:prefLabel, schema:name and dcterms:title.
+    With `shared` (the build's SharedPageData), labels found by one page are kept for the
+    others: a label is a function of the build, not of the request (only `best`'s choice among
+    them follows the reader's languages, and that choice is made per request).
     """
 
     store: Store
     base_iri: str
     languages: tuple[str, ...] = ("en",)
+    shared: SharedPageData | None = None
     _cache: dict[str, list[tuple[int, Literal]]] = field(default_factory=dict)
 
     def ranked(self, iri: str) -> list[tuple[int, Literal]]:
-        if iri not in self._cache:
+        found = self._cache.get(iri)
+        if found is not None:
+            return found
+        found = self.shared.labels(iri) if self.shared is not None else None
+        if found is None:
             rows = run(self.store, "label_lookup", self.base_iri, thing=NamedNode(iri))
-            self._cache[iri] = _rank((row["label"], row["rank"]) for row in rows)
-        return self._cache[iri]
+            found = _rank((row["label"], row["rank"]) for row in rows)
+            if self.shared is not None:
+                self.shared.keep_labels({iri: found})
+        self._cache[iri] = found
+        return found
 
-    def prime(self, query: str, iri: str) -> None:
+    def prime(self, query: str, iri: str, needed: Iterable[str] | None = None) -> None:
         """Fetch, in one query, the complete labels of every IRI a page block will name.
 
         `query` returns ?thing ?label ?rank for a bound ?entity (neighbour_labels.rq,
         claims_about_labels.rq); a thing without labels comes back with ?label unbound and is
-        cached as having none, so the page does not ask again one IRI at a time.
+        cached as having none, so the page does not ask again one IRI at a time. When the
+        caller knows the IRIs (`needed`) and the shared table holds them all, no query runs.
         """
+        if needed is not None and self.shared is not None:
+            known = self.shared.known(needed)
+            if known is not None:
+                for thing, ranked in known.items():
+                    self._cache.setdefault(thing, ranked)
+                return
         found: dict[str, list] = {}
         for row in run(self.store, query, self.base_iri, entity=NamedNode(iri)):
             pairs = found.setdefault(row["thing"].value, [])
             if row["label"] is not None:
                 pairs.append((row["label"], row["rank"]))
-        for thing, pairs in found.items():
-            self._cache.setdefault(thing, _rank(pairs))
+        ranked = {thing: _rank(pairs) for thing, pairs in found.items()}
+        for thing, labels in ranked.items():
+            self._cache.setdefault(thing, labels)
+        if self.shared is not None:
+            self.shared.keep_labels(ranked)
 
     def all(self, iri: str) -> list[Literal]:
         return [lit for _, lit in self.ranked(iri)]

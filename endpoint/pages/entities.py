@@ -12,14 +12,26 @@ describes {settings.base_iri}id/x, and the data documents speak the canonical IR
 from __future__ import annotations
 
 import json
+from functools import partial
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
 from endpoint.http.negotiation import best_format, vary_accept
 from endpoint.pages import citations, describe
 from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
+from endpoint.pages.shared import SharedPageData
+from endpoint.pages.shared import for_version as shared_data
 from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
 
@@ -84,15 +96,22 @@ def page(kind: str, slug: str) -> str | Response:
 
 
 def render_entity(iri: str, data_links: dict[str, str]) -> str:
-    """The HTML page about one of our IRIs (also used for the dataset on /void)."""
+    """The HTML page about one of our IRIs (also used for the dataset on /void).
+
+    Rendered for every request. What does not depend on the request (labels, the datasets we
+    link to, a point's mini-map) comes from the build's shared page data (pages/shared.py);
+    the description is read once and feeds both the page and its JSON-LD.
+    """
     kg = get_kg()
     base = kg.settings.base_iri
     offset = max(0, request.args.get("incoming", default=0, type=int))
     languages = tuple(lang for lang, _ in request.accept_languages) or ("en",)
-    labeller = describe.Labeller(kg.store, base, languages)
+    shared = shared_data(current_app.extensions, kg.version)
+    labeller = describe.Labeller(kg.store, base, languages, shared)
     linker = Linker(base, request.script_root)
-    model = PageBuilder(kg.store, linker, labeller, base).build(iri, offset)
-    jsonld = json.loads(_serialize(iri, RdfFormat.JSON_LD))
+    triples = describe.description(kg.store, base, iri)
+    model = PageBuilder(kg.store, linker, labeller, base, shared).build(iri, offset, triples)
+    jsonld = json.loads(_serialize_triples(triples, RdfFormat.JSON_LD, base))
     return render_template(
         "entity.html",
         page=model,
@@ -101,24 +120,26 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
         claims_cap=CLAIMS_COUNT_CAP,
         incoming_cap=describe.COUNT_CAP,
         page_lang=labeller.best_language(iri) or "en",
-        minimap=_minimap(iri, model.title),
+        minimap=_minimap(iri, model.title, shared),
     )
 
 
-def _minimap(iri: str, title: str):
-    """The small map of a thing with coordinates (a place, the memorial), else None."""
+def _minimap(iri: str, title: str, shared: SharedPageData):
+    """The small map of a thing with coordinates (a place, the memorial), else None.
+
+    The drawing is a function of the title and the point alone, so it is kept per build."""
     from endpoint.pages.pictures import MapPlace, mini_map_svg
-    from graph.queries import run
 
     kg = get_kg()
-    rows = run(kg.store, "pages/entity_point", base_iri=kg.settings.base_iri, entity=NamedNode(iri))
+    rows = describe.run(kg.store, "entity_point", kg.settings.base_iri, entity=NamedNode(iri))
     for row in rows:
         try:
             lat, long = float(row["lat"].value), float(row["long"].value)
         except ValueError:
             return None
         if -90 <= lat <= 90 and -180 <= long <= 180:
-            return mini_map_svg(MapPlace(title, lat, long))
+            place = MapPlace(title, lat, long)
+            return shared.value(("minimap", place), partial(mini_map_svg, place))
     return None
 
 
@@ -169,5 +190,9 @@ def _data_response(iri: str, fmt: RdfFormat) -> Response:
 def _serialize(iri: str, fmt: RdfFormat) -> bytes:
     kg = get_kg()
     triples = describe.description(kg.store, kg.settings.base_iri, iri)
-    prefixes = all_prefixes(kg.settings.base_iri) if fmt == RdfFormat.TURTLE else None
+    return _serialize_triples(triples, fmt, kg.settings.base_iri)
+
+
+def _serialize_triples(triples: list, fmt: RdfFormat, base_iri: str) -> bytes:
+    prefixes = all_prefixes(base_iri) if fmt == RdfFormat.TURTLE else None
     return serialize(triples, format=fmt, prefixes=prefixes)

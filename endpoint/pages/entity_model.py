@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from endpoint.pages import describe
-from endpoint.pages.attribution import LinkState, NameUse, link_states, name_uses
+from endpoint.pages.attribution import LinkState, NameUse, link_states, link_targets, name_uses
+from endpoint.pages.shared import SharedPageData
 from endpoint.pages.terms import Linker, Term, dataset_of
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -90,26 +91,37 @@ class EntityPage:
 
 
 class PageBuilder:
-    """Builds an EntityPage for one IRI with one Linker and Labeller (one request)."""
+    """Builds an EntityPage for one IRI with one Linker and Labeller (one request).
 
-    def __init__(self, store: Store, linker: Linker, labeller: describe.Labeller, base_iri: str):
+    With `shared` (the build's SharedPageData) the request-independent parts (labels, the
+    datasets we link to) are read once per dataset version; the entity's own triples, claims,
+    names and links are read for every page.
+    """
+
+    def __init__(self, store: Store, linker: Linker, labeller: describe.Labeller, base_iri: str,
+                 shared: SharedPageData | None = None):
         self.store = store
         self.linker = linker
         self.labeller = labeller
         self.base_iri = base_iri
+        self.shared = shared
 
     def term(self, node) -> Term:
         label = self.labeller.best(node.value) if isinstance(node, NamedNode) else None
         return self.linker.term(node, label)
 
-    def build(self, iri: str, offset: int = 0) -> EntityPage:
-        triples = describe.description(self.store, self.base_iri, iri)
-        self.labeller.prime("neighbour_labels", iri)
-        self.labeller.prime("claims_about_labels", iri)
+    def build(self, iri: str, offset: int = 0, triples: list[Triple] | None = None) -> EntityPage:
+        """The page; `triples` is the entity's description when the caller has read it already
+        (the page's JSON-LD is serialized from the same triples)."""
+        if triples is None:
+            triples = describe.description(self.store, self.base_iri, iri)
         subject = NamedNode(iri)
         by_subject: dict[object, list[Triple]] = {}
         for t in triples:
             by_subject.setdefault(t.subject, []).append(t)
+        self.labeller.prime("neighbour_labels", iri, _neighbours(subject, by_subject))
+        claims = self._claims_rows(iri)
+        self.labeller.prime("claims_about_labels", iri, _claim_iris(claims))
         own = by_subject.get(subject, [])
         main = self._node(subject, by_subject, skip=(RDF_TYPE, *LABEL_PROPERTIES, *NAME_PROPERTIES))
         names = {t.object for t in own if t.predicate.value in NAME_PROPERTIES}
@@ -137,7 +149,7 @@ class PageBuilder:
             external=self._external(own),
             quotes=self._quotes(subject, triples),
             sources=self._sources(subject, triples),
-            claims_about=self._claims_about(iri),
+            claims_about=self._claims_about(claims),
             claims_total=self._claims_total(iri),
             claims_query=CLAIMS_QUERY.format(iri=iri, kgo=self.kgo("")),
             incoming_query=INCOMING_QUERY.format(iri=iri),
@@ -151,7 +163,7 @@ class PageBuilder:
             incoming_prev=max(0, offset - INCOMING_PAGE) if offset > 0 else None,
             incoming_capped=describe.counts_capped(counts),
             name_uses=name_uses(self.store, self.base_iri, iri, self.term),
-            link_states=link_states(self.store, self.base_iri, iri, self.term),
+            link_states=link_states(self.store, self.base_iri, iri, self.term, self._targets()),
         )
 
     def kgo(self, local: str) -> str:
@@ -201,15 +213,15 @@ class PageBuilder:
                     quotes.append(Quote(exact.value, source))
         return quotes
 
-    def _claims_about(self, iri: str) -> list[dict[str, Term | None]]:
-        """The first CLAIMS_SHOWN claims in index order (streamed: the rest is never read),
-        sorted by label (then IRI) for the page.
+    def _targets(self):
+        """The datasets we link to: the same for every page of a build."""
+        if self.shared is None:
+            return None
+        return self.shared.value("link_targets", lambda: link_targets(self.store, self.base_iri))
 
-        A claim with several rows (two types, sources or quotes) shows one of each, chosen by
-        value, not by which row came last: the rows come in the store's index order, which two
-        engines do not share. Our own claim class (kgo:FigureClaim) wins over
-        schema:Claim etc.
-        """
+    def _claims_rows(self, iri: str) -> list[list]:
+        """The solutions of the first CLAIMS_SHOWN claims in index order (streamed: the rest is
+        never read), grouped by claim."""
         found: dict[str, list] = {}
         solutions = describe.run(self.store, "claims_about", self.base_iri, entity=NamedNode(iri))
         for s in solutions:
@@ -217,8 +229,18 @@ class PageBuilder:
             if claim not in found and len(found) >= CLAIMS_SHOWN:
                 break
             found.setdefault(claim, []).append(s)
+        return list(found.values())
+
+    def _claims_about(self, claims: list[list]) -> list[dict[str, Term | None]]:
+        """The claims of `_claims_rows`, sorted by label (then IRI) for the page.
+
+        A claim with several rows (two types, sources or quotes) shows one of each, chosen by
+        value, not by which row came last: the rows come in the store's index order, which two
+        engines do not share. Our own claim class (kgo:FigureClaim) wins over
+        schema:Claim etc.
+        """
         rows = []
-        for solutions_of_claim in found.values():
+        for solutions_of_claim in claims:
             s = min(solutions_of_claim, key=lambda r: (
                 not self.linker.is_ours(r["type"].value), r["type"].value,
                 r["source"] is None, r["source"].value if r["source"] else "",
@@ -234,6 +256,38 @@ class PageBuilder:
     def _claims_total(self, iri: str) -> int:
         rows = describe.run(self.store, "claims_about_count", self.base_iri, entity=NamedNode(iri))
         return sum(int(r["n"].value) for r in rows)
+
+
+def _neighbours(subject: NamedNode, by_subject: dict) -> set[str]:
+    """The IRIs neighbour_labels.rq labels, read from the description's triples: the entity,
+    the properties and IRI values of it, of its blank nodes and hash resources, and of their
+    blank nodes. When all are in the build's label table the query is not run."""
+    iris = {subject.value}
+    prefix = subject.value + "#"
+    level = [subject]
+    for depth in range(3):
+        following = []
+        for node in level:
+            for t in by_subject.get(node, ()):
+                iris.add(t.predicate.value)
+                obj = t.object
+                if isinstance(obj, NamedNode):
+                    iris.add(obj.value)
+                    if depth == 0 and obj.value.startswith(prefix):
+                        following.append(obj)
+                elif isinstance(obj, BlankNode) and (depth == 0 or isinstance(node, BlankNode)):
+                    following.append(obj)
+        level = following
+    return iris
+
+
+def _claim_iris(claims: list[list]) -> set[str]:
+    """The IRIs the claims table names: each claim, its kinds and its sources."""
+    iris = set()
+    for solutions in claims:
+        for s in solutions:
+            iris.update(s[v].value for v in ("claim", "type", "source") if s[v] is not None)
+    return iris
 
 
 # Shown in the query UI (a link from a hub's page), so written for people: the IRIs are
