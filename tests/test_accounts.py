@@ -162,7 +162,8 @@ def test_an_unknown_question_is_404(client):
 
 def test_a_committee_is_not_its_parliament(client):
     html = client.get("/recognitions").data.decode()
-    row = next(r for r in html.split("<tr>") if "Chamber of Deputies of Mexico" in r
+    table = html.split('<table class="figures recognitions">', 1)[1]  # not the map's caption
+    row = next(r for r in table.split("<tr>") if "Chamber of Deputies of Mexico" in r
                and "committee" in r)
     assert "committee of a legislature" in row and "2011-12-08" in row
 
@@ -170,3 +171,42 @@ def test_a_committee_is_not_its_parliament(client):
 def test_the_nav_links_the_new_pages(client):
     html = client.get("/").data.decode()
     assert 'href="/accounts"' in html and 'href="/recognitions"' in html
+
+
+def test_issue_13_recognitions_map_places_what_the_graph_places(client, store, base):
+    """The map on /recognitions: the Natural Earth basemap, one point per place the graph gives
+    a recognising body (with coordinates), each body's name linking to its rows, and the bodies
+    the graph does not place counted and listed as not on the map."""
+    html = client.get("/recognitions").data.decode()
+    assert '<figure class="recognitions-map"' in html, "the recognitions map is gone"
+    figure = html.split('<figure class="recognitions-map"', 1)[1].split("</figure>", 1)[0]
+    svg = figure.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert re.search(r'<path class="land" d="M-?[\d.]+,-?[\d.]+L', svg)  # the basemap is drawn
+    assert '<path class="borders" d="M' in svg
+    kgo, schema = f"{base}ontology#", "https://schema.org/"
+    wgs = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+    bodies = {r["b"].value for r in store.query(
+        f"SELECT DISTINCT ?b WHERE {{ ?c <{kgo}recognisingBody> ?b }}",
+        use_default_graph_as_union=True)}
+    placed = {}
+    for r in store.query(
+            f"""SELECT DISTINCT ?b ?p WHERE {{ ?c <{kgo}recognisingBody> ?b .
+                  ?b <{schema}location> ?p . ?p <{wgs}lat> ?lat ; <{wgs}long> ?long }}""",
+            use_default_graph_as_union=True):
+        placed.setdefault(r["b"].value, r["p"].value)
+    assert placed, "no recognising body has a place with coordinates: nothing to map"
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)[1])
+    height = float(re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)[2])
+    circles = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
+    assert len(circles) == len(set(placed.values()))  # one point per place
+    for cx, cy in circles:
+        assert 0 < float(cx) < width and 0 < float(cy) < height
+    for iri in placed:
+        anchor = "body-" + iri.rsplit("/", 1)[1]
+        assert f'href="#{anchor}"' in svg  # the point's name links to the body's rows
+        assert f'id="{anchor}"' in html.split("</figure>", 1)[1]
+    unplaced = len(bodies) - len(placed)
+    assert f"{len(placed)} of {len(bodies)} recognising bodies are on the map" in figure
+    assert f"{unplaced} bodies are not on the map" in figure
+    for iri in bodies - set(placed):
+        assert f'href="#body-{iri.rsplit("/", 1)[1]}"' in figure.split("not on the map", 1)[1]

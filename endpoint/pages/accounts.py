@@ -5,13 +5,15 @@
                        position or value, who it is attributed to, the source, its date and
                        perspective, the quote; claims giving the same answer sort together
 /recognitions          which bodies adopted what, when, calling it what, according to which
-                       source; and the sources' differing counts of recognitions side by side
+                       source; a map of the bodies the graph places (the others listed as not
+                       on it); and the sources' differing counts of recognitions side by side
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
+from endpoint.pages import accounts_map
 from endpoint.pages.accounts_data import AccountsData
 from endpoint.pages.site import _not_past_the_end, _page_number, _site_data
 
@@ -45,5 +47,11 @@ def recognitions() -> str:
     data = _data()
     rows, page = data.recognitions(_page_number())
     _not_past_the_end(rows, page)
-    return render_template("recognitions.html", recognitions=rows, page=page,
-                           counts=data.positions("recognition-count"))
+    row_ids: dict[str, str] = {}  # the id a body's map link points to: its first row here
+    for r in rows:
+        anchor = accounts_map.body_anchor(r.body.value)
+        if anchor not in row_ids.values():
+            row_ids[r.claim.value] = anchor
+    return render_template("recognitions.html", recognitions=rows, page=page, row_ids=row_ids,
+                           counts=data.positions("recognition-count"),
+                           map=accounts_map.draw(*data.recognition_bodies()))

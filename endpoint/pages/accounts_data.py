@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode
 
 from endpoint.pages import describe
+from endpoint.pages.accounts_map import MapPoint, PlacedBody, body_anchor
 from endpoint.pages.site_data import Page, SiteData, window
 
 #: The most claims one question page reads (accounts_compared.rq caps its answer likewise).
@@ -179,6 +180,33 @@ class AccountsData:
         listed = sorted(found.values(), key=lambda x: (str(x.adopted or x.source_date or "9999"),
                                                        x.body.text, x.claim.value))
         return listed, page
+
+
+    def recognition_bodies(self) -> tuple[list[MapPoint], list[PlacedBody]]:
+        """The recognising bodies the graph places at a point with coordinates (one point per
+        place, bodies by name), and the others (no place, or a place without coordinates)."""
+        points: dict[str, MapPoint] = {}
+        placed: set[str] = set()
+        everyone: dict[str, PlacedBody] = {}
+        for r in self._run("recognition_bodies"):
+            body = self.site.term(r["body"])
+            entry = everyone.setdefault(body.value, PlacedBody(body, body_anchor(body.value)))
+            if r["place"] is None or r["lat"] is None or r["long"] is None:
+                continue
+            try:
+                lat, long = float(r["lat"].value), float(r["long"].value)
+            except ValueError:
+                continue
+            point = points.setdefault(r["place"].value, MapPoint(self.site.term(r["place"]),
+                                                                 lat, long))
+            if body.value not in placed:
+                point.bodies.append(entry)
+                placed.add(body.value)
+        for point in points.values():
+            point.bodies.sort(key=lambda b: (b.body.text, b.body.value))
+        unplaced = sorted((b for v, b in everyone.items() if v not in placed),
+                          key=lambda b: (b.body.text, b.body.value))
+        return sorted(points.values(), key=lambda p: (p.place.text, p.place.value)), unplaced
 
 
 def _in_order(*lists: list) -> None:
