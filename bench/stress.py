@@ -144,7 +144,7 @@ def _entities(store, base: str, limit: int) -> list[str]:
 def build_mix(settings, entities: int = 12, graphs: int = 6) -> list[Call]:
     """The requests of the mix, over the store `settings` points to."""
     from graph.queries import examples, query_prefixes
-    from graph.query_reader import read
+    from graph.sparql.reader import read
     from graph.store import dumps_dir, open_store
 
     store = open_store(settings)

@@ -52,7 +52,7 @@ def task_bulk_load(args) -> dict:
 def task_build(args) -> dict:
     """`kg build` as the CLI runs it, on the generated data directory, timed stage by stage
     through the build's own progress callback (each stage ends when the next one starts)."""
-    from graph.build import build
+    from graph.build.pipeline import build
     from graph.config import Settings
 
     data = Path(args.data_dir)
@@ -99,8 +99,8 @@ def _timed(fn, repeat: int) -> dict:
 
 
 def task_export(args) -> dict:
-    """Each format through graph.export.dump vs pyoxigraph's own serializer, same store."""
-    from graph.export import dump
+    """Each format through graph.build.export.dump vs pyoxigraph's own serializer, same store."""
+    from graph.build.export import dump
 
     store = ox.Store.read_only(args.store)
     out = Path(args.out)
@@ -123,7 +123,7 @@ def task_export(args) -> dict:
                                           args.repeat)
             results[ext]["bytes"] = ours.stat().st_size
         except MemoryError:  # the address-space cap: report it, keep the native numbers
-            results[ext]["error"] = f"graph.export.dump ran out of memory ({ext})"
+            results[ext]["error"] = f"graph.build.export.dump ran out of memory ({ext})"
         for p in (dest, ours):
             p.unlink(missing_ok=True)
     return {"formats": results, "peak_rss_mib": peak_rss_mib()}

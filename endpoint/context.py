@@ -99,7 +99,7 @@ def _federation_pool(store_dir: str, settings: Settings) -> QueryPool | None:
 
 
 def _init_remote(app: Flask, settings: Settings) -> KGContext:
-    """The same context over a remote endpoint (graph/remote.py): the pages query it through
+    """The same context over a remote endpoint (graph/remote/store.py): the pages query it through
     the store's interface, /sparql through a pool that runs jobs in the request's thread."""
     from endpoint.sparql.remote_pool import RemotePool
     from graph.backend import remote_store

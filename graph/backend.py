@@ -13,7 +13,7 @@ from pyoxigraph import Store
 
 from graph.config import Settings
 from graph.errors import KGError
-from graph.remote import RemoteStore
+from graph.remote.store import RemoteStore
 
 BACKEND_GRAPHS = ("server", "listed")
 

@@ -19,7 +19,8 @@ class KGError(Exception):
 class QuerySyntaxError(KGError):
     """A SPARQL query the parser rejects. The message starts with `line L, column C:`; when the
     position is known the error also carries it, the line itself and the one sentence saying
-    what was expected (graph.query_errors), so every rendering can show the line with a caret."""
+    what was expected (graph.sparql.syntax_errors), so every rendering can show the line with a
+    caret."""
 
     status = 400
 

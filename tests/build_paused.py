@@ -1,6 +1,6 @@
 """`kg build`, held at one stage for the fault tests: python tests/build_paused.py load|swap.
 
-A test-only entry point: it registers a stage hook (graph.build.STAGE_HOOKS) that says on
+A test-only entry point: it registers a stage hook (graph.build.pipeline.STAGE_HOOKS) that says on
 stderr where the build is and then waits until it is killed, then runs `kg build` as usual.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import signal
 import sys
 
-from graph import build
-from graph.cli import main
+from graph.build import pipeline
+from graph.cli.main import main
 
 
 def _hold_at(stage: str):
@@ -24,5 +24,5 @@ def _hold_at(stage: str):
 
 
 if __name__ == "__main__":
-    build.STAGE_HOOKS.append(_hold_at(sys.argv[1]))
+    pipeline.STAGE_HOOKS.append(_hold_at(sys.argv[1]))
     main(["build", *sys.argv[2:]])

@@ -45,7 +45,7 @@ def repo_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from graph.build import build
+    from graph.build.pipeline import build
 
     settings = Settings(store_path=tmp_path_factory.mktemp("built") / "var" / "store")
     build(settings)

@@ -8,9 +8,9 @@ from pathlib import Path
 import rdflib
 from pyoxigraph import Quad, Store
 
-from graph import rdflib_bridge
 from graph.config import Settings
 from graph.store import open_store
+from graph.validate import rdflib_bridge
 
 
 def edit(path: Path, old: str, new: str) -> None:

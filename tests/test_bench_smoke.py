@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graph.build import build
+from graph.build.pipeline import build
 from graph.config import Settings
 from graph.store import open_store
 

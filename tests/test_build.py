@@ -1,4 +1,4 @@
-"""`graph.build`: a new store per build, atomic swap, pruning, and nothing changed on failure."""
+"""`kg build`: a new store per build, atomic swap, pruning, and nothing changed on failure."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from helpers_graph import edit, store_fingerprint
 from pyoxigraph import NamedNode
 
-from graph import export
-from graph.build import build
+from graph.build import export, inputs
+from graph.build.pipeline import build
 from graph.errors import DataError, KGError, StoreMissing, ValidationFailed
 from graph.store import current_build_dir, dataset_version, dumps_dir, open_store
 
@@ -164,7 +164,7 @@ def test_shape_violation_in_the_real_data_is_located(repo_settings):
 
 
 def test_a_second_concurrent_build_is_refused(mini_settings):
-    from graph.build import _build_lock
+    from graph.build.pipeline import _build_lock
 
     with _build_lock(mini_settings), pytest.raises(KGError, match="another `kg build`"):
         build(mini_settings)
@@ -228,15 +228,15 @@ def test_the_nquads_dump_holds_exactly_what_the_store_holds(mini_settings):
 def test_parsing_in_processes_gives_the_same_bytes_and_counts(repo_settings, monkeypatch):
     import io
 
-    from graph import load
+
 
     sequential = io.BytesIO()
-    one = load.stage(repo_settings, sequential)
-    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
+    one = inputs.stage(repo_settings, sequential)
+    monkeypatch.setattr(inputs, "PARALLEL_MIN_BYTES", 0)
     parallel = io.BytesIO()
-    with load.parsing_pool(repo_settings) as pool:
+    with inputs.parsing_pool(repo_settings) as pool:
         assert pool is not None
-        two = load.stage(repo_settings, parallel, pool=pool)
+        two = inputs.stage(repo_settings, parallel, pool=pool)
     assert parallel.getvalue() == sequential.getvalue()
     assert two.triples == one.triples and two.version == one.version
     assert b"_:b" in sequential.getvalue()  # the real data has blank nodes: relabelled alike
@@ -247,10 +247,10 @@ def test_blank_node_labels_are_stable_and_literals_untouched(mini_settings):
     the per-quad relabelling gives, and never touch a literal."""
     from pyoxigraph import RdfFormat, parse, serialize
 
-    from graph import load
+
 
     target = mini_settings.data_dir / "place" / "khojaly.ttl"
-    files = {f.rel: f for f in load.discover(mini_settings)}
+    files = {f.rel: f for f in inputs.discover(mini_settings)}
     f = files["data/place/khojaly.ttl"]
     for extra, literal in (
         ('<> <https://schema.org/x> [ <https://schema.org/y> _:n1 ] .\n', None),
@@ -259,12 +259,12 @@ def test_blank_node_labels_are_stable_and_literals_untouched(mini_settings):
         text = target.read_text(encoding="utf-8") + extra
         target.write_text(text, encoding="utf-8")
         raw = target.read_bytes()
-        staged, n = load._to_nquads(f, raw)
-        expected = serialize(load._relabel(parse(raw, format=RdfFormat.TURTLE,
+        staged, n = inputs._to_nquads(f, raw)
+        expected = serialize(inputs._relabel(parse(raw, format=RdfFormat.TURTLE,
                                                  base_iri=f.base_iri), f), format=RdfFormat.N_QUADS)
         assert staged == b"".join(dict.fromkeys(expected.splitlines(keepends=True)))
         assert n == len(staged.splitlines())
-        assert load._to_nquads(f, raw) == (staged, n)  # parser's random labels do not leak
+        assert inputs._to_nquads(f, raw) == (staged, n)  # parser's random labels do not leak
         if literal is not None:
             assert literal in staged
 
@@ -294,7 +294,7 @@ def test_an_unknown_dump_format_fails_before_any_work(mini_settings):
 
 
 def test_cli_build_dumps_option(mini_settings, runner):
-    from graph.cli import main
+    from graph.cli.main import main
 
     result = runner.invoke(main, ["build", "--dumps", "nq,jsonld"], obj=mini_settings)
     assert result.exit_code == 0, result.output
@@ -315,7 +315,7 @@ def test_build_reports_its_stages_validation_named_for_the_benchmark(mini_settin
 
 def test_void_counts_match_the_store(mini_settings):
     """The counts the parse made equal what the store holds (the VoID keeps its content)."""
-    from graph.stats import totals, triples_per_graph
+    from graph.build.stats import totals, triples_per_graph
 
     report = build(mini_settings)
     store = open_store(mini_settings)
@@ -338,7 +338,7 @@ def test_big_input_path_validates_in_the_store_and_reports_alike(mini_settings):
     """Above KG_PYSHACL_MAX_TRIPLES the data is not kept in Python: `kg validate` loads it into
     a temporary on-disk store and `kg build` validates its new store; both report what the
     in-memory path reports."""
-    from graph.build import check_inputs
+    from graph.build.pipeline import check_inputs
 
     source = mini_settings.data_dir / "source" / "caliber-2026.ttl"
     edit(source, "kgo:counts concept:outcome-killed ;", "")
@@ -357,9 +357,8 @@ def test_big_input_path_validates_in_the_store_and_reports_alike(mini_settings):
 
 def test_parsing_in_processes_reports_every_broken_file_with_its_position(mini_settings,
                                                                             monkeypatch):
-    from graph import load
 
-    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(inputs, "PARALLEL_MIN_BYTES", 0)
     edit(mini_settings.data_dir / "place" / "khojaly.ttl", "<> a", "<> a a")
     edit(mini_settings.data_dir / "dataset.ttl", "<dataset> a", "<dataset> a ?")
     with pytest.raises(DataError) as caught:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from graph.build import build
-from graph.cli import main
+from graph.build.pipeline import build
+from graph.cli.main import main
 
 CLI_DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 

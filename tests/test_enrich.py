@@ -14,9 +14,9 @@ import pytest
 from link_support import BASE, WD, fast, write_data
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from graph.cli import main
+from graph.build.inputs import load
+from graph.cli.main import main
 from graph.config import Settings
-from graph.load import load
 from graph.queries import load_query
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"

@@ -13,7 +13,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode
 
 from graph import queries
-from graph.build import build
+from graph.build.pipeline import build
 from graph.config import Settings
 from graph.store import open_store
 

@@ -9,13 +9,13 @@ from helpers_graph import graphs_of, union_of
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from graph import rdflib_bridge
-from graph.build import build
-from graph.cli import main
+from graph.build.export import DUMP_FORMATS, to_bytes
+from graph.build.pipeline import build
+from graph.cli.main import main
 from graph.errors import UnknownFormat
-from graph.export import DUMP_FORMATS, to_bytes
 from graph.formats import rdf_format
 from graph.store import dumps_dir, open_store
+from graph.validate import rdflib_bridge
 
 
 def _assert_isomorphic(expected, actual):
@@ -154,14 +154,14 @@ def test_two_builds_of_the_same_input_give_byte_equal_dumps_in_every_format(
     holds the build time."""
     from datetime import UTC, datetime
 
-    import graph.build
+    import graph.build.pipeline
 
     class Frozen(datetime):
         @classmethod
         def now(cls, tz=None):
             return datetime(2026, 2, 26, 0, 0, tzinfo=UTC)
 
-    monkeypatch.setattr(graph.build, "datetime", Frozen)
+    monkeypatch.setattr(graph.build.pipeline, "datetime", Frozen)
     first = build(mini_settings).build_dir
     second = build(mini_settings).build_dir
     assert first != second
@@ -193,7 +193,7 @@ def test_prefix_block_is_sorted_and_the_rest_streams_through(mini_store):
 
 
 def test_sorted_prefixes_writer_handles_any_chunking():
-    from graph.export import _SortedPrefixes
+    from graph.build.export import _SortedPrefixes
 
     text = b"@prefix b: <urn:b> .\n@prefix a: <urn:a> .\n<urn:x> a:p b:o .\n@prefix z: <x> .\n"
     for size in (1, 3, 7, len(text)):
@@ -221,7 +221,7 @@ def test_ensure_dump_writes_a_missing_dump_once_under_a_lock(mini_settings, monk
     import threading
     from pathlib import Path
 
-    from graph import export
+    from graph.build import export
 
     report = build(mini_settings.replace(dump_formats=("nq",)))
     folder = report.build_dir / "dumps"
@@ -256,8 +256,10 @@ def test_ensure_dump_writes_a_missing_dump_once_under_a_lock(mini_settings, monk
 
 def test_ensure_dump_refuses_a_format_that_is_not_a_dump(mini_settings):
     report = build(mini_settings.replace(dump_formats=("nq",)))
+    from graph.build import export
+
     with pytest.raises(UnknownFormat):
-        __import__("graph.export").export.ensure_dump(
+        export.ensure_dump(
             report.build_dir, RdfFormat.N3, mini_settings.base_iri)
 
 

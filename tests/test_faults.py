@@ -29,7 +29,7 @@ from test_heavy_queries import HEAVY, TRIVIAL, ask, heavy_processes, wait_for_he
 
 from bench import stress
 from bench.servers import _children, _descendants
-from graph.build import build
+from graph.build.pipeline import build
 from graph.config import Settings
 from graph.store import builds_root, open_store
 

@@ -20,7 +20,7 @@ from endpoint.sparql.pool import QueryPool, StreamCut, Streamed
 from endpoint.sparql.worker import Job
 from graph.config import Settings
 from graph.errors import QueryRefused, QuerySyntaxError, QueryTimeout
-from graph.query_reader import read
+from graph.sparql.reader import read
 from graph.store import pin_current_build
 
 TRIVIAL = f"ASK {{ <{EVENT}> ?p ?o }}"

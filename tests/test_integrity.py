@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers_graph import edit
 
-from graph import integrity
-from graph.load import load
+from graph.build.inputs import load
+from graph.validate import integrity
 
 SOURCE = "data/source/caliber-2026.ttl"
 

@@ -18,14 +18,20 @@ from link_support import BASE, UNLINKED, WD, fast, write_data
 from pyoxigraph import Literal, NamedNode, Store
 from standin import serve
 
-from graph.cli import main
+from graph.build.inputs import load
+from graph.cli.link import enrich, link
+from graph.cli.main import main
 from graph.config import Settings
-from graph.link import RemoteUnavailable, RetryPolicy, SparqlClient, parse_retry_after, with_values
-from graph.link_commands import enrich, link
-from graph.link_profiles import WIKIDATA
-from graph.load import load
+from graph.linking.client import (
+    RemoteUnavailable,
+    RetryPolicy,
+    SparqlClient,
+    parse_retry_after,
+    with_values,
+)
+from graph.linking.profiles import WIKIDATA
+from graph.linking.scoring import distance_km, parse_point
 from graph.queries import parse_header
-from graph.reconcile import distance_km, parse_point
 
 
 @pytest.fixture
@@ -285,8 +291,8 @@ def test_accept_refuses_a_second_link_for_an_entity_linked_elsewhere(runner, set
 
 
 def test_accept_reports_every_bad_row_with_its_line(tmp_path, settings):
-    from graph import review
     from graph.errors import DataError
+    from graph.linking import review
 
     path = tmp_path / "review.tsv"
     header = "\t".join(review.COLUMNS)
@@ -371,8 +377,8 @@ def test_issue_4_accepted_links_and_enrichment_pass_the_build_checks(runner, rep
                                                                      standin):
     """On a copy of the real repository: what --accept and enrich write conforms to the shapes
     and the integrity checks, so `kg build` takes it as it is."""
-    from graph import review
-    from graph.build import check_inputs
+    from graph.build.pipeline import check_inputs
+    from graph.linking import review
 
     path = repo_settings.root / "review.tsv"
     row = [f"{BASE}id/place/khojaly", "Khojaly", "place", "1", WD + "Q9900001", "Khojaly@en", "",

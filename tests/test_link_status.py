@@ -13,9 +13,10 @@ import pytest
 from helpers_graph import edit
 from pyoxigraph import NamedNode
 
-from graph import integrity, queries
-from graph.load import load
+from graph import queries
+from graph.build.inputs import load
 from graph.store import open_store
+from graph.validate import integrity
 
 KINDS = ("event", "place", "organisation", "memorial", "person")
 TARGETS = {"Wikidata", "GeoNames", "DBpedia", "VIAF", "GND"}

@@ -30,7 +30,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from sparql_support import EVENT, HEAVY_QUERY, PLACE, TRIG, Listener, make_settings
 from SPARQLWrapper import JSON, POST, POSTDIRECTLY, RDFXML, XML, SPARQLWrapper
 
-from graph.cli import main
+from graph.cli.main import main
 from graph.config import as_env
 
 pytestmark = pytest.mark.server
@@ -68,7 +68,7 @@ def server(tmp_path_factory):
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w+b")  # noqa: SIM115
     env = {**os.environ, **as_env(settings)}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from graph.cli import main; main()", "serve"],
+        [sys.executable, "-c", "from graph.cli.main import main; main()", "serve"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{settings.port}"

@@ -15,9 +15,10 @@ import pytest
 from helpers_graph import edit
 from pyoxigraph import Literal
 
-from graph import integrity, queries
-from graph.load import load
+from graph import queries
+from graph.build.inputs import load
 from graph.store import open_store
+from graph.validate import integrity
 
 BASE = "https://w3id.org/khojaly/"
 EVENT = BASE + "id/event/khojaly-massacre"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple, Variable
 
-from graph.cli import main
+from graph.cli.main import main
 from graph.namespaces import graph_iri
-from graph.publish import (
+from graph.remote.publish import (
     GraphStore,
     PublishMismatch,
     chunks,
@@ -28,7 +28,7 @@ from graph.publish import (
     read_state,
     verify,
 )
-from graph.remote import RemoteError, RemoteStore
+from graph.remote.store import RemoteError, RemoteStore
 from graph.store import dataset_version, open_store
 
 KG = str(Path(sys.executable).with_name("kg"))

@@ -1,4 +1,4 @@
-"""The reader of SPARQL text (graph/query_reader.py): what it reports, its limits, and a
+"""The reader of SPARQL text (graph/sparql/reader.py): what it reports, its limits, and a
 differential corpus on which its verdicts agree with Oxigraph's.
 
 The corpus is the W3C SPARQL 1.1 syntax tests (tests/fixtures/w3c-sparql11-syntax/, from
@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from graph.config import Settings
 from graph.errors import QueryLimitExceeded, QuerySyntaxError
-from graph.query_reader import NESTING_CEILING, Limits, check_limits, read
+from graph.sparql.reader import NESTING_CEILING, Limits, check_limits, read
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "fixtures" / "w3c-sparql11-syntax"

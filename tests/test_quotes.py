@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from helpers_graph import edit, store_fingerprint
 
-from graph import integrity, source_texts
-from graph.build import build
-from graph.cli import main
-from graph.load import load
+from graph.build.inputs import load
+from graph.build.pipeline import build
+from graph.cli.main import main
 from graph.queries import run
+from graph.validate import integrity, source_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "data" / "source").glob("*.ttl"))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from graph.build import build
-from graph.cli import main
+from graph.build.pipeline import build
+from graph.cli.main import main
 from graph.errors import QuerySyntaxError
-from graph.query_errors import from_engine
-from graph.query_reader import read
+from graph.sparql.reader import read
+from graph.sparql.syntax_errors import from_engine
 
 BAD_PREFIX = "PREFIX schema: <https://schema.org/>\nSELECT * WHERE { ?s schem:name ?o }"
 

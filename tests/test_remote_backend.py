@@ -32,13 +32,13 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from endpoint import create_app
-from graph.cli import main
+from graph.cli.main import main
 from graph.errors import QueryTimeout
-from graph.publish import GraphStore
 from graph.queries import examples, run
-from graph.query_reader import read
-from graph.query_rewrite import bind_values, prepare, with_dataset
-from graph.remote import RemoteStore, _solutions, wkt
+from graph.remote.publish import GraphStore
+from graph.remote.store import RemoteStore, _solutions, wkt
+from graph.sparql.reader import read
+from graph.sparql.rewrite import bind_values, prepare, with_dataset
 from graph.store import open_store
 
 # -- query text (no server) ---------------------------------------------------------------------

@@ -259,17 +259,17 @@ def test_a_page_is_kept_and_its_304_needs_no_cache(app, monkeypatch):
 
 
 def test_the_ontology_page_is_rendered_once_per_process(app, monkeypatch):
-    import graph.ontology_docs
+    import graph.build.ontology_docs
 
     kg = app.extensions["kg"]
     kg.response_cache.clear()
-    real, calls = graph.ontology_docs.render_html, []
+    real, calls = graph.build.ontology_docs.render_html, []
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(graph.ontology_docs, "render_html", counting)
+    monkeypatch.setattr(graph.build.ontology_docs, "render_html", counting)
     pages = [app.test_client().get("/ontology", headers={"Accept": "text/html"}) for _ in range(3)]
     assert [p.status_code for p in pages] == [200] * 3 and len(calls) == 1
     assert pages[2].data == pages[0].data and b"<html" in pages[0].data.lower()

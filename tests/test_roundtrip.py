@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, parse
 from rdflib.compare import isomorphic
 
-from graph import rdflib_bridge
-from graph.export import DUMP_FORMATS, to_bytes
+from graph.build.export import DUMP_FORMATS, to_bytes
+from graph.validate import rdflib_bridge
 
 BASE = "https://w3id.org/khojaly/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -213,7 +213,7 @@ def test_listener_counts_a_connection_it_had_no_time_to_accept():
 def _reader_only(text: str, settings, prefixes):
     """The policy without its SERVICE refusal: what the endpoint would do if the reader missed
     every SERVICE call (the reader still reads, so syntax errors and limits are 400s)."""
-    from graph.query_reader import Limits, check_limits, read
+    from graph.sparql.reader import Limits, check_limits, read
 
     info = read(text, base_iri=settings.base_iri, prefixes=prefixes,
                 budget=settings.max_parse_seconds)

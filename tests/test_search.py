@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.build import build
+from graph.build.pipeline import build
 from graph.errors import DataError
 from graph.search import INDEX_FILE
 from graph.search.lookup import SearchIndex

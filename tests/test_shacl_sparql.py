@@ -1,4 +1,4 @@
-"""The shapes compiled to SPARQL (graph/shacl_sparql.py) agree with pySHACL.
+"""The shapes compiled to SPARQL (graph/validate/shacl_sparql.py) agree with pySHACL.
 
 Differential: the same inputs go through `validate` (pySHACL on an rdflib copy) and
 `validate_store` (the compiled queries inside an Oxigraph store), and both must report the same
@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
-from graph import shacl_sparql
+from graph.build.inputs import InputFile, Parsed, load, parse_file
 from graph.config import Settings
-from graph.load import InputFile, Parsed, load, parse_file
-from graph.validate import Report, use_pyshacl, validate, validate_store
+from graph.validate import shacl_sparql
+from graph.validate.shacl import Report, use_pyshacl, validate, validate_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/khojaly/"
@@ -221,7 +221,7 @@ def test_targeted_mutation_agrees_with_pyshacl(component):
 # Values a mutation puts in place of an object: wrong datatypes, ill-formed and out-of-range
 # literals, wrong languages, empty strings, IRIs of things of other classes, a blank node.
 # (No positive plain integers: Oxigraph stores "34"^^xsd:positiveInteger as xsd:integer, so the
-# store cannot tell them apart; see graph/shacl_sparql.py.)
+# store cannot tell them apart; see graph/validate/shacl_sparql.py.)
 POOL = [
     Literal(""), Literal("ab"), Literal("613 people", datatype=NamedNode(XSD + "integer")),
     Literal(-5), Literal(0), Literal("Khojaly", language="en"), Literal("Xocalı", language="az"),

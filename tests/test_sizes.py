@@ -16,9 +16,9 @@ import rdflib
 from helpers_graph import edit
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from graph import canonical
-from graph.build import build
-from graph.cli import main
+from graph.build import canonical
+from graph.build.pipeline import build
+from graph.cli.main import main
 from graph.store import dumps_dir, open_store
 
 FORMATS = {"ttl": "turtle", "nt": "nt", "rdf": "xml", "jsonld": "json-ld", "trig": "trig",

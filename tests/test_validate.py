@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from helpers_graph import edit, store_fingerprint
 
-from graph.build import build, check_inputs
-from graph.cli import main
+from graph.build.pipeline import build, check_inputs
+from graph.cli.main import main
 
 SOURCE = "data/source/caliber-2026.ttl"
 PLACE = "data/place/khojaly.ttl"

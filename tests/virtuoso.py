@@ -181,8 +181,8 @@ def _isql(server: Virtuoso, password: str, statement: str) -> None:
 
 def published(settings, directory: Path):
     """Generator for a session fixture: a Virtuoso holding the built dataset, then stopped."""
-    from graph.publish import GraphStore, publish
-    from graph.remote import RemoteStore
+    from graph.remote.publish import GraphStore, publish
+    from graph.remote.store import RemoteStore
     from graph.store import dataset_version, open_store
 
     virtuoso_or_skip()

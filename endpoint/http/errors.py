@@ -2,8 +2,9 @@
 
 - The SPARQL protocol (`/sparql`) answers in plain text, as Oxigraph and the SPARQL 1.1
   Protocol's examples do: SPARQL clients print the body as is. A syntax error is the reader's
-  located sentence with the line and a caret under the column (graph.query_errors); a program
-  sending `Accept: application/json` (and no SPARQL results type) gets the JSON shape below.
+  located sentence with the line and a caret under the column
+  (graph.sparql.syntax_errors); a program sending `Accept: application/json` (and no SPARQL
+  results type) gets the JSON shape below.
 - JSON callers (Accept prefers JSON to HTML) get one canonical shape, pinned by a test:
   `{"ok": false, "status": 400, "error": "QuerySyntaxError", "title": "Bad Request",
   "message": "..."}`.
@@ -14,7 +15,7 @@ Werkzeug's HTTP errors (404, 405, 413...) take the same path, keeping their head
 Only the outermost handler catches bare `Exception`, and it logs the traceback.
 
 Internal details (addresses, OS errors, a backend's own error text) never reach a client: an
-error whose message carries them has a `public_message` (graph.remote.RemoteError), which is
+error whose message carries them has a `public_message` (graph.remote.store.RemoteError), which is
 what the client gets; the full message goes to the log.
 """
 

@@ -32,9 +32,9 @@ from endpoint.pages import pictures
 from endpoint.pages.entities import DATA_FORMATS, render_entity
 from endpoint.pages.site_data import Page, SiteData
 from endpoint.pages.terms import Linker
-from graph import ontology_docs
+from graph.build import ontology_docs
+from graph.build.export import DUMP_FORMATS, dump_name, ensure_dump
 from graph.errors import StoreMissing
-from graph.export import DUMP_FORMATS, dump_name, ensure_dump
 from graph.namespaces import all_prefixes, graph_iri
 from graph.queries import examples, query_prefixes
 from graph.store import DUMPS_DIR, dumps_dir
@@ -216,7 +216,7 @@ def query() -> str:
 def _needs(text: str, settings) -> str | None:
     """Why an example cannot run here (a SERVICE off the allow-list), or None."""
     from graph.errors import KGError
-    from graph.query_reader import read
+    from graph.sparql.reader import read
 
     try:
         services = read(text, base_iri=settings.base_iri,

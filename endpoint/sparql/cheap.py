@@ -15,7 +15,7 @@ the ordinary path (a miss costs a few microseconds, never a wrong answer):
    constant, variable or plain literal object. No FILTER, OPTIONAL, UNION, paths, subqueries,
    SERVICE, GRAPH, BIND, VALUES, functions, escapes or BASE: the tokens that could carry them
    are not in the whitelist, so a text that holds one is refused as a whole. This is not a
-   reader of SPARQL (graph/query_reader.py is): it accepts a small regular subset and says no to
+   reader of SPARQL (graph/sparql/reader.py is): it accepts a small regular subset and says no to
    everything else, and the engine still parses the text itself.
 2. **Size, from the store.** For each pattern, the quads matching its constants are counted
    (an index range read, stopped at `MAX_ROWS`). The answer of a group of patterns is at most

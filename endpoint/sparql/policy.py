@@ -1,6 +1,6 @@
 """The policy of a public, anonymous endpoint: read-only, no outgoing requests, bounded input.
 
-Checked on the parse of `graph.query_reader` before anything executes. None of it is the
+Checked on the parse of `graph.sparql.reader` before anything executes. None of it is the
 barrier: the query processes run read-only on a read-only store and cannot open a network
 connection (endpoint/sparql/sandbox.py). What the policy adds is a clear answer, given early:
 - an update is a 403 ("read-only") rather than the parser message of a query engine;
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from graph.config import Settings
 from graph.errors import QueryRefused
-from graph.query_reader import Limits, QueryInfo, Service, check_limits, read
+from graph.sparql.reader import Limits, QueryInfo, Service, check_limits, read
 
 
 def inspect(text: str, settings: Settings, prefixes: dict[str, str]) -> QueryInfo:

@@ -33,10 +33,10 @@ from endpoint.sparql import policy as guards
 from endpoint.sparql.protocol import read_request
 from endpoint.sparql.service_description import SD, describe_service
 from endpoint.sparql.worker import Job
+from graph.build.describe import dataset_iri
 from graph.errors import QuerySyntaxError, UnknownFormat
-from graph.metadata import dataset_iri
-from graph.query_errors import from_engine
-from graph.query_reader import QueryInfo
+from graph.sparql.reader import QueryInfo
+from graph.sparql.syntax_errors import from_engine
 
 bp = Blueprint("sparql", __name__)
 
@@ -101,7 +101,7 @@ def _content_type(media_type: str) -> dict[str, str]:
 def _negotiate(shape: QueryInfo) -> tuple[str | None, str | None]:
     """Media types for a solutions/boolean result and for a graph result.
 
-    The reader (graph/query_reader.py) knows the form of every query it lets through, so only
+    The reader (graph/sparql/reader.py) knows the form of every query it lets through, so only
     that side is negotiated and a failure is a 406 now. A form of None (not the reader's) tries
     both sides, and the worker picks by the actual result.
     """

@@ -23,7 +23,7 @@ from typing import IO
 
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse, serialize
 
-from graph import canonical
+from graph.build import canonical
 from graph.config import Settings
 from graph.errors import DataError, Problem
 from graph.namespaces import KINDS, graph_iri

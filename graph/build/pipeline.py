@@ -31,16 +31,16 @@ from typing import IO
 
 from pyoxigraph import RdfFormat, Store, parse, serialize
 
-from graph import export, integrity, metadata
-from graph import validate as shacl
+from graph.build import describe, export
+from graph.build.inputs import Parsed, parsing_pool, stage
 from graph.config import Settings
 from graph.errors import KGError, ValidationFailed
-from graph.load import Parsed, parsing_pool, stage
 from graph.namespaces import graph_iri
 from graph.search import INDEX_FILE
 from graph.search import index as search_index
 from graph.store import BUILD_INFO, DUMPS_DIR, STORE_DIR, builds_root, in_use
-from graph.validate import Report
+from graph.validate import integrity, shacl
+from graph.validate.shacl import Report
 
 Step = Callable[[str], None]
 
@@ -231,7 +231,7 @@ def _fill_store(
         raise ValidationFailed(report.problems)
     graphs = dict(sorted(parsed.triples.items()))
     on_step("describing (VoID/DCAT)")
-    description = metadata.describe(
+    description = describe.describe(
         store,
         base_iri=settings.base_iri,
         version=parsed.version,

@@ -1,9 +1,9 @@
-"""What rdflib's parse tree of a query says, as `graph.query_reader` reports it.
+"""What rdflib's parse tree of a query says, as `graph.sparql.reader` reports it.
 
 One pass over the tree (`Walk`) collects the SERVICE calls (their IRIs resolved with the
 prologue's BASE and PREFIXes and the engine's own), the dataset clauses, the nesting depth, the
 longest property path, the number of triple patterns, and every variable the remote backend may
-replace by a bound term, with its offsets (set by the parse actions of `graph.query_grammar`).
+replace by a bound term, with its offsets (set by the parse actions of `graph.sparql.grammar`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
-from graph.query_errors import unknown_prefix
-from graph.query_grammar import SERVICE, LocatedVariable
-from graph.query_iris import resolve, unescape_local
+from graph.sparql.grammar import SERVICE, LocatedVariable
+from graph.sparql.iris import resolve, unescape_local
+from graph.sparql.syntax_errors import unknown_prefix
 
 QUERY_FORMS = {
     "SelectQuery": "SELECT",

@@ -1,7 +1,7 @@
 """A syntax error a person can act on: where it is, the line with a caret, and one sentence
 saying what was expected.
 
-The parser (rdflib's grammar, read by `graph.query_reader`) knows *where* a query stops being
+The parser (rdflib's grammar, read by `graph.sparql.reader`) knows *where* a query stops being
 SPARQL, but what it says it expected is the name of a grammar rule ("expected SelectQuery") or,
 from Oxigraph, a list of character classes. A reader needs the usual causes named instead: a
 bracket left open, a misspelt keyword, a prefix that was never declared. This module looks at

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal
 
-from graph.link import Row
-from graph.link_profiles import Profile
+from graph.linking.client import Row
+from graph.linking.profiles import Profile
 
 #: Kinds of thing (data/<kind>/) whose distance from a candidate is meaningful.
 LOCATED_KINDS = frozenset({"place", "memorial"})

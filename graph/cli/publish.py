@@ -1,4 +1,4 @@
-"""The `kg publish` command: the CLI face of graph/publish.py."""
+"""The `kg publish` command: the CLI face of graph/remote/publish.py."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ def publish(settings: Settings, target, sparql_url, state_path, batch, dry_run):
     verification compares each graph's triple count and checksum with the server's and exits 1
     on any difference.
     """
-    from graph.publish import GraphStore, default_state_path
-    from graph.publish import publish as run_publish
-    from graph.remote import RemoteStore
+    from graph.remote.publish import GraphStore, default_state_path
+    from graph.remote.publish import publish as run_publish
+    from graph.remote.store import RemoteStore
     from graph.store import dataset_version, open_store
 
     if batch is not None:

@@ -1,4 +1,4 @@
-"""The SHACL shapes graph read into Shape objects, for the SPARQL compiler (graph/shacl_sparql.py).
+"""The SHACL shapes graph read into Shape objects, for the SPARQL compiler (shacl_sparql.py).
 
 Reads only what the compiler supports (see its docstring); any other SHACL term, a complex
 sh:path, a recursive shape or a malformed list raises UnsupportedShape naming the shape and the
@@ -99,7 +99,7 @@ def _check_supported(graph: _Graph) -> None:
             if p.startswith(SH) and p not in allowed:
                 raise UnsupportedShape(
                     f"{graph.source}: shape {subject} uses {_short(p)}, which "
-                    "graph/shacl_sparql.py does not compile; add it there (with its differential "
+                    "shacl_sparql.py does not compile; add it there (with its differential "
                     "test) or leave it out")
 
 

@@ -15,7 +15,7 @@ nodes, no property path from an unbound end, no star-shaped OPTIONAL):
     results      sh:message, sh:severity
 
 Any other SHACL term in the shapes graph raises UnsupportedShape naming it, so a new shape is
-never silently left unchecked (graph/shacl_shapes.py reads the shapes graph). Nested
+never silently left unchecked (graph/validate/shapes.py reads the shapes graph). Nested
 sh:node / sh:or compile to (NOT) EXISTS sub-patterns.
 
 The semantics follow pySHACL 0.40 (the differential tests in tests/test_shacl_sparql.py hold
@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from graph import queries
-from graph.shacl_shapes import RDF, VALUE_COMPONENTS, XSD, Shape, UnsupportedShape, read_shapes
+from graph.validate.shapes import RDF, VALUE_COMPONENTS, XSD, Shape, UnsupportedShape, read_shapes
 
 __all__ = ["Check", "UnsupportedShape", "Violation", "compile_checks", "read_shapes", "run_checks"]
 

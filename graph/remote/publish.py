@@ -32,7 +32,7 @@ from graph.config import Settings
 from graph.errors import KGError
 from graph.namespaces import graph_iri
 from graph.queries import load_query, run
-from graph.remote import RemoteError, RemoteStore
+from graph.remote.store import RemoteError, RemoteStore
 
 Step = Callable[[str], None]
 CONTENT_TYPE = "text/turtle; charset=utf-8"  # N-Triples bodies: every Graph Store reads Turtle

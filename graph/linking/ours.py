@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 
+from graph.build.inputs import load
 from graph.config import Settings
-from graph.link_profiles import Profile
-from graph.load import load
+from graph.linking.profiles import Profile
+from graph.linking.scoring import LocalEntity, parse_point
 from graph.queries import run
-from graph.reconcile import LocalEntity, parse_point
 
 #: Kinds of thing (data/<kind>/) that external datasets describe and we try to link.
 LINKABLE_KINDS = ("event", "place", "organisation", "memorial", "person")

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store
 
+from graph.build.stats import instances_per_class, totals, triples_per_graph
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
-from graph.stats import instances_per_class, totals, triples_per_graph
 
 VOID = STANDARD_PREFIXES["void"]
 DCAT = STANDARD_PREFIXES["dcat"]
@@ -54,8 +54,8 @@ def describe(
 
     `graph_counts` (graph IRI -> triples), when the caller already counted them (the build's
     parser does), spares two scans of the whole store; the other totals need distinct values
-    and come from the store. `quote_coverage` (graph/integrity.py) says how many claims were
-    checked against a stored source text at build and how many could not be.
+    and come from the store. `quote_coverage` (graph/validate/integrity.py) says how many claims
+    were checked against a stored source text at build and how many could not be.
     """
     g = NamedNode(graph_iri(base_iri, "void"))
     ds = NamedNode(dataset_iri(base_iri))

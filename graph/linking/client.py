@@ -3,7 +3,7 @@
 Public endpoints ask three things of a client: say who you are (User-Agent), do not hammer
 (a minimum interval between requests, few large requests rather than many small ones) and back
 off when told (429/503 with Retry-After). This module does those and nothing else: what to ask
-lives in graph/queries/link/*.rq, how to score answers in graph/reconcile.py.
+lives in graph/queries/link/*.rq, how to score answers in graph/linking/scoring.py.
 
 Batching: a query file holds one empty `VALUES (?a ?b) { }` block; `with_values` fills it with
 rows rendered by pyoxigraph's own N-Triples serialisation of each term (which escapes quotes,
@@ -23,7 +23,6 @@ import urllib.error
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, parse_query_results
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
@@ -79,8 +78,10 @@ class RetryPolicy:
 
 
 def read_link_query(name: str) -> str:
-    """The text of graph/queries/link/<name>.rq (package data)."""
-    return (Path(__file__).parent / "queries" / "link" / f"{name}.rq").read_text(encoding="utf-8")
+    """The text of graph/queries/link/<name>.rq, through the one loader of .rq files."""
+    from graph.queries import load_query
+
+    return load_query(f"link/{name}").text
 
 
 def with_values(query: str, rows: Iterable[Sequence[Term | None]]) -> str:

@@ -21,9 +21,9 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from graph.config import Settings
-from graph.link import SparqlClient, batched, read_link_query, with_values
-from graph.link_profiles import Profile
-from graph.linkset import atomic_write, existing_links, read_data
+from graph.linking.client import SparqlClient, batched, read_link_query, with_values
+from graph.linking.ours import atomic_write, existing_links, read_data
+from graph.linking.profiles import Profile
 
 #: Label languages kept by default: ours (en, az, ru, hy) and a few more for readers.
 DEFAULT_LANGUAGES = ("en", "az", "ru", "hy", "tr", "de", "fr", "es", "ar", "fa", "ka", "uk")

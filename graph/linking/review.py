@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.errors import DataError, Problem
-from graph.link_profiles import Profile
-from graph.linkset import LINK_PREDICATES, Accepted, atomic_write
-from graph.reconcile import NEAR_MISS_FLAGS, LocalEntity, Scored
+from graph.linking.ours import LINK_PREDICATES, Accepted, atomic_write
+from graph.linking.profiles import Profile
+from graph.linking.scoring import NEAR_MISS_FLAGS, LocalEntity, Scored
 
 COLUMNS = (
     "entity", "label", "kind", "rank", "candidate", "matched_labels", "description",

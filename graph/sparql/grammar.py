@@ -1,6 +1,6 @@
 """rdflib's SPARQL 1.1 grammar, in a private copy that also reports where things are.
 
-`graph.query_reader` needs positions from the parser (where the top-level WHERE group opens,
+`graph.sparql.reader` needs positions from the parser (where the top-level WHERE group opens,
 where each variable is written) to rewrite a query without a hand-written lexer. pyparsing gives
 a parse action the location of what it matched, so the copy gets a few actions that record it.
 

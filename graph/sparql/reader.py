@@ -3,7 +3,7 @@
 Everything the endpoint and the remote backend need to know about a query before an engine sees
 it comes from here: its form, every SERVICE it calls, its dataset clauses, how deeply it nests,
 its longest property path, how many triple patterns it has, and where text can be added to it
-(the rewriting itself is `graph.query_rewrite`). It replaces two hand-written lexers that
+(the rewriting itself is `graph.sparql.rewrite`). It replaces two hand-written lexers that
 disagreed with the grammar and with each other about where strings, IRIs and comments begin.
 
 The parser is not the security barrier: the query processes cannot open connections (the OS
@@ -30,10 +30,10 @@ from cachetools import LRUCache
 from pyparsing import ParseBaseException
 
 from graph.errors import QueryLimitExceeded, QuerySyntaxError
-from graph.query_errors import explain
-from graph.query_grammar import ParseBudgetExceeded, grammar
-from graph.query_grammar import budget as grammar_budget
-from graph.query_tree import QUERY_FORMS, QueryInfo, Service, VarUse, Walk
+from graph.sparql.grammar import ParseBudgetExceeded, grammar
+from graph.sparql.grammar import budget as grammar_budget
+from graph.sparql.syntax_errors import explain
+from graph.sparql.tree import QUERY_FORMS, QueryInfo, Service, VarUse, Walk
 
 __all__ = ["Limits", "QueryInfo", "Service", "VarUse", "check_limits", "read"]
 

@@ -9,7 +9,8 @@ Warnings and infos do not fail the build.
 Large data: pySHACL holds an rdflib copy of everything (532 s, 4 GiB at 1M triples).
 `use_pyshacl` says whether the data is small enough for it (KG_PYSHACL_MAX_TRIPLES, default
 200 000: the curated data and the 100k benchmark); above that, `validate_store` runs the same
-shapes compiled to SPARQL (graph/shacl_sparql.py) inside the Oxigraph store the build loaded.
+shapes compiled to SPARQL (graph/validate/shacl_sparql.py) inside the Oxigraph store the build
+loaded.
 Both return the same Report: same problems, messages, files, focus labels and order.
 """
 
@@ -22,10 +23,11 @@ from pyoxigraph import BlankNode, NamedNode, Store
 from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 
-from graph import queries, rdflib_bridge, shacl_sparql
+from graph import queries
+from graph.build.inputs import Parsed, parse_file
 from graph.config import Settings
 from graph.errors import Problem
-from graph.load import Parsed, parse_file
+from graph.validate import rdflib_bridge, shacl_sparql
 
 
 @dataclass
@@ -200,8 +202,8 @@ class _Locator:
 def validate_store(store: Store, parsed: Parsed, settings: Settings) -> Report:
     """Validate the data loaded in a store (data and ontology files as named graphs).
 
-    The shapes are compiled to SPARQL and run natively (graph/shacl_sparql.py): no rdflib copy
-    of the data, so this scales to millions of triples. Same Report as `validate`.
+    The shapes are compiled to SPARQL and run natively (graph/validate/shacl_sparql.py): no rdflib
+    copy of the data, so this scales to millions of triples. Same Report as `validate`.
     """
     source, quads = _shapes_quads(parsed)
     shapes = shacl_sparql.read_shapes(quads, source=source)

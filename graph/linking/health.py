@@ -16,10 +16,16 @@ from difflib import SequenceMatcher
 from pyoxigraph import NamedNode
 
 from graph.config import Settings
-from graph.link import RemoteUnavailable, SparqlClient, batched, read_link_query, with_values
-from graph.link_profiles import Profile
-from graph.linkset import Link, existing_links, local_entities, read_data
-from graph.reconcile import LocalEntity, normalise
+from graph.linking.client import (
+    RemoteUnavailable,
+    SparqlClient,
+    batched,
+    read_link_query,
+    with_values,
+)
+from graph.linking.ours import Link, existing_links, local_entities, read_data
+from graph.linking.profiles import Profile
+from graph.linking.scoring import LocalEntity, normalise
 
 #: Two labels this similar (difflib ratio, after normalising) count as the same name.
 SIMILAR = 0.8

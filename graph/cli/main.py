@@ -107,7 +107,7 @@ def build(settings: Settings, dumps):
 
     On any problem the previous store keeps serving and nothing is changed.
     """
-    from graph.build import build as run_build
+    from graph.build.pipeline import build as run_build
 
     if dumps is not None:
         settings = settings.replace(dump_formats=tuple(dumps.replace(",", " ").split()))
@@ -130,7 +130,7 @@ def validate(settings: Settings):
     Inputs above KG_PYSHACL_MAX_TRIPLES data triples are checked in a temporary on-disk store,
     as `kg build` checks them.
     """
-    from graph.build import check_inputs
+    from graph.build.pipeline import check_inputs
 
     with _progress("validating") as step:
         parsed, report = check_inputs(settings, on_step=step)
@@ -249,7 +249,7 @@ def export(settings: Settings, fmt, output, graph):
     The format is guessed from the output file's extension when --format is not given. Quad
     formats keep the named graphs; triple formats get their union.
     """
-    from graph.export import dump
+    from graph.build.export import dump
     from graph.store import open_store
 
     if fmt is None:
@@ -278,7 +278,7 @@ def stats(settings: Settings, distinct: bool):
     "triples" counts a triple once per named graph that states it, the VoID graph included:
     the figure of the build report, VoID (void:triples) and the home page.
     """
-    from graph.stats import distinct_triples, instances_per_class, triples_per_graph
+    from graph.build.stats import distinct_triples, instances_per_class, triples_per_graph
     from graph.store import dataset_version, open_store
 
     store = open_store(settings)
@@ -407,14 +407,14 @@ def _serve_get(settings: Settings, path: str, headers: tuple[str, ...]) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Commands from other modules are registered here, one line each, e.g.:
-#     from graph.link import link
+#     from graph.linking.client import link
 #     main.add_command(link)
 # ---------------------------------------------------------------------------------------------
-from graph.link_commands import enrich, link  # noqa: E402 - linking
+from graph.cli.link import enrich, link  # noqa: E402 - linking
 
 main.add_command(link)
 main.add_command(enrich)
 
-from graph.publish_command import publish  # noqa: E402 - publishing to a SPARQL server
+from graph.cli.publish import publish  # noqa: E402 - publishing to a SPARQL server
 
 main.add_command(publish)

@@ -3,8 +3,8 @@
 Each `graph/queries/checks/*-violation.rq` must return zero rows (the ODK convention); a row is
 a violation with ?focus, ?g (the graph, mapped back to its file) and ?message. One check needs
 files outside the graph and lives here in Python: every source document has a stored text
-(data/texts/<source-slug>.txt, format and normalisation in graph/source_texts.py) unless it is
-marked kgo:notCheckable with the reason, and every quote attributed to a source with a stored
+(data/texts/<source-slug>.txt, format and normalisation in graph/validate/source_texts.py) unless
+it is marked kgo:notCheckable with the reason, and every quote attributed to a source with a stored
 text (a claim's, or a kgo:FactSource's) occurs in that text verbatim. A failure names the file,
 the claim or fact, the text file and the nearest differing passage of the text.
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
-from graph import source_texts
+from graph.build.inputs import Parsed
 from graph.config import Settings
 from graph.errors import Problem
-from graph.load import Parsed
 from graph.queries import checks, run
-from graph.source_texts import StoredText
+from graph.validate import source_texts
+from graph.validate.source_texts import StoredText
 
 
 def in_memory_store(parsed: Parsed) -> Store:

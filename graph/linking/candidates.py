@@ -1,7 +1,7 @@
 """Find candidate links for our entities that have none yet (`kg link --out`).
 
 Our entities come from the curated files; each batch of them costs one request (their labels in
-every language as VALUES rows); the answers are scored by graph.reconcile. A batch that fails
+every language as VALUES rows); the answers are scored by graph.linking.scoring. A batch that fails
 after its retries is recorded per entity, and the run goes on with the next batch.
 """
 
@@ -13,10 +13,16 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode
 
 from graph.config import Settings
-from graph.link import RemoteUnavailable, SparqlClient, batched, read_link_query, with_values
-from graph.link_profiles import Profile
-from graph.linkset import LINKABLE_KINDS, existing_links, local_entities, read_data
-from graph.reconcile import LocalEntity, Scored, Thresholds, gather, rank
+from graph.linking.client import (
+    RemoteUnavailable,
+    SparqlClient,
+    batched,
+    read_link_query,
+    with_values,
+)
+from graph.linking.ours import LINKABLE_KINDS, existing_links, local_entities, read_data
+from graph.linking.profiles import Profile
+from graph.linking.scoring import LocalEntity, Scored, Thresholds, gather, rank
 
 
 @dataclass

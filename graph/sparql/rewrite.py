@@ -4,7 +4,7 @@ The embedded store takes prefixes, a base IRI, bound variables and the dataset a
 `Store.query`; a remote SPARQL 1.1 endpoint only gets the text. So the text carries them:
 PREFIX/BASE lines, a VALUES block first in the top-level WHERE group (SEP-0007 substitution as
 standard SPARQL), and FROM / FROM NAMED clauses. Every place text goes is an offset the parser
-reported (`graph.query_reader`), and terms are written by pyoxigraph's N-Triples serialization
+reported (`graph.sparql.reader`), and terms are written by pyoxigraph's N-Triples serialization
 (escaped), never by formatting user input into the query.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from graph.query_reader import read
+from graph.sparql.reader import read
 
 
 def prepare(

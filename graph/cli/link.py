@@ -1,9 +1,9 @@
-"""The `kg link` and `kg enrich` commands (registered on the `kg` group in graph/cli.py).
+"""The `kg link` and `kg enrich` commands (registered on the `kg` group in graph/cli/main.py).
 
 Thin: options in, a report on stderr, exit codes per the project's convention (0 OK; 1 the data
 does not conform: a review file with errors, links that no longer resolve; 2 runtime error: an
-endpoint that kept failing). The work is in graph.link (client), propose, reconcile, review,
-linkset, link_health and enrich.
+endpoint that kept failing). The work is in graph/linking/: client, candidates, scoring, review,
+ours, health and enrich.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ import click
 
 from graph.config import Settings
 from graph.errors import DataError, KGError, Problem
-from graph.link import (
+from graph.linking.client import (
     RemoteUnavailable,
     RetryPolicy,
     SparqlClient,
 )
-from graph.link_profiles import PROFILES, Profile, get_profile
-from graph.linkset import (
+from graph.linking.ours import (
     LINKABLE_KINDS,
     existing_links,
     local_entities,
@@ -30,6 +29,7 @@ from graph.linkset import (
     reviewed_path,
     write_reviewed,
 )
+from graph.linking.profiles import PROFILES, Profile, get_profile
 
 
 class PartialFailure(KGError):
@@ -107,8 +107,8 @@ def link(settings: Settings, profile_name, out, accept_file, check, kinds, inclu
 
 
 def _propose(settings, profile, client, out, kinds, include_linked, batch_size) -> None:
-    from graph import review
-    from graph.propose import propose
+    from graph.linking import review
+    from graph.linking.candidates import propose
 
     found = propose(settings, profile, client, kinds=kinds, include_linked=include_linked,
                     batch_size=batch_size)
@@ -128,7 +128,7 @@ def _propose(settings, profile, client, out, kinds, include_linked, batch_size) 
 
 
 def _accept(settings: Settings, profile: Profile, path: Path) -> None:
-    from graph import review
+    from graph.linking import review
 
     store = read_data(settings)
     known = {e.iri for e in local_entities(store, settings.base_iri)}
@@ -154,7 +154,7 @@ def _accept(settings: Settings, profile: Profile, path: Path) -> None:
 
 
 def _check(settings: Settings, profile: Profile, client: SparqlClient, batch_size: int) -> None:
-    from graph.link_health import check
+    from graph.linking.health import check
 
     verdicts = check(settings, profile, client, batch_size)
     click.echo("entity\tpredicate\ttarget\tstatus\tdetail")
@@ -185,8 +185,8 @@ def enrich(settings: Settings, profile_name, out, languages, batch_size, **opts)
     with when and from where they were retrieved. Re-running replaces the file atomically;
     if any request fails, the previous file stays as it was.
     """
-    from graph.enrich import DEFAULT_LANGUAGES
-    from graph.enrich import enrich as run_enrich
+    from graph.linking.enrich import DEFAULT_LANGUAGES
+    from graph.linking.enrich import enrich as run_enrich
 
     profile = get_profile(profile_name)
     client = _client(settings, profile, opts.pop("endpoint"), opts)

@@ -55,8 +55,8 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
-from graph.query_reader import read
-from graph.query_rewrite import prepare, with_dataset
+from graph.sparql.reader import read
+from graph.sparql.rewrite import prepare, with_dataset
 
 log = logging.getLogger(__name__)
 

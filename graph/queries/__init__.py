@@ -83,12 +83,12 @@ def parse_header(name: str, text: str) -> Query:
 
 
 def _queries_dir() -> Path:
-    """graph/queries/ next to this module.
+    """graph/queries/, this package's own folder.
 
     Not importlib.resources: under the editable install the `kg` console script sees `graph` through
     setuptools' path finder, and `resources.files("graph")` then fails (NotADirectoryError).
     """
-    return Path(__file__).resolve().parent / "queries"
+    return Path(__file__).resolve().parent
 
 
 def load_query(name: str) -> Query:
@@ -156,8 +156,8 @@ def run(
 def _readable(q: Query, engine_message: str, base_iri: str) -> QuerySyntaxError:
     """The reader's located message for a query the engine refused (never the engine's grammar
     dump); the engine's position and a plain sentence if the reader found nothing wrong."""
-    from graph.query_errors import from_engine
-    from graph.query_reader import read
+    from graph.sparql.reader import read
+    from graph.sparql.syntax_errors import from_engine
 
     try:
         read(q.text, base_iri=base_iri, prefixes=query_prefixes(base_iri))
