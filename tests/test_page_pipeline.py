@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from endpoint.pages import attribution, describe, entities, entity_model, shared
-from endpoint.pages.terms import Linker
+from endpoint.pages import attribution, describe, entities, entity_model, shared, term_html
+from endpoint.pages.terms import Linker, Term
 from graph import queries
 
 HTML = {"Accept": "text/html"}
@@ -127,3 +127,59 @@ def test_shared_data_belongs_to_one_version():
     made = []
     assert second.value("k", lambda: made.append(1) or "drawn") == "drawn"
     assert second.value("k", lambda: made.append(1) or "again") == "drawn" and made == [1]
+
+
+def _terms(value):
+    """Every Term and Node in an entity page's model."""
+    if isinstance(value, Term):
+        yield value
+    elif isinstance(value, entity_model.Node):
+        yield value
+        yield value.term
+        for prop, values in value.properties:
+            yield prop
+            for v in values:
+                yield from _terms(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _terms(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _terms(v)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            yield from _terms(getattr(value, name))
+
+
+def test_term_html_writes_what_the_macros_write(app, store):
+    """entity.html prints terms and property tables with term_html.py; the other templates
+    with _macros.html's macros: the same bytes for every term of these pages."""
+    base = app.extensions["kg"].settings.base_iri
+    with app.test_request_context("/"):
+        macros = app.jinja_env.get_template("_macros.html").module
+        seen = 0
+        for iri in _entities(store, base)[::5]:
+            labeller = describe.Labeller(store, base, ("en",))
+            model = entity_model.PageBuilder(store, Linker(base), labeller, base).build(iri)
+            for t in _terms(model):
+                if isinstance(t, entity_model.Node):
+                    assert term_html.node_table(t) == macros.node_table(t), iri
+                else:
+                    assert term_html.term(t) == macros.term(t), (iri, t)
+                seen += 1
+    assert seen > 2000
+    odd = Term("literal", '<b>&"\'', language="en-GB", datatype=None)
+    assert term_html.term(odd) == macros.term(odd)
+    for t in (Term("iri", "urn:x:<y>", "a & b", None), Term("bnode", "b0"),
+              Term("iri", "https://ex.org/", None, "https://ex.org/", "ex:", ours=False),
+              Term("literal", "3", datatype="xsd:integer")):
+        assert term_html.term(t) == macros.term(t)
+
+
+def test_a_thing_with_no_triples_of_its_own_still_has_a_page(client, monkeypatch):
+    """The page's 404 is read off the description, and a thing the graph only links to (no
+    triples of its own) falls back to entity_exists.rq: a page, not a 404."""
+    monkeypatch.setattr(describe, "description", lambda store, base, iri: [])
+    assert client.get("/page/place/khojaly?u=bare", headers=HTML).status_code == 200
+    assert client.get("/page/place/no-such-place", headers=HTML).status_code == 404
+    assert client.get("/page/place/a%22b", headers=HTML).status_code == 404

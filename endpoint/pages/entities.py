@@ -28,7 +28,7 @@ from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from endpoint.context import get_kg
 from endpoint.http.negotiation import best_format, vary_accept
-from endpoint.pages import citations, describe
+from endpoint.pages import citations, describe, term_html
 from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
 from endpoint.pages.shared import SharedPageData
 from endpoint.pages.shared import for_version as shared_data
@@ -57,11 +57,15 @@ def requested_iri(kind: str, slug: str) -> str:
 
 def _require(iri: str) -> None:
     kg = get_kg()
+    _iri_or_404(iri)
+    if not describe.exists(kg.store, kg.settings.base_iri, iri):
+        abort(404)
+
+
+def _iri_or_404(iri: str) -> None:
     try:
         NamedNode(iri)
     except ValueError:  # not an IRI at all (a `"` or a space in the path): none of ours
-        abort(404)
-    if not describe.exists(kg.store, kg.settings.base_iri, iri):
         abort(404)
 
 
@@ -83,7 +87,7 @@ def thing(kind: str, slug: str) -> Response:
 @bp.get("/page/<kind>/<path:slug>")
 def page(kind: str, slug: str) -> str | Response:
     iri = requested_iri(kind, slug)
-    _require(iri)
+    triples = _described(iri)
     wanted = citations.preferred(request) if kind in citations.CITABLE else None
     if wanted:
         thing = citations.citable(iri)
@@ -91,11 +95,22 @@ def page(kind: str, slug: str) -> str | Response:
             return vary_accept(citations.render(thing, wanted))
     links = {ext: url_for("entities.data", kind=kind, slug=f"{slug}.{ext}") for ext in DATA_FORMATS}
     if kind in citations.CITABLE:  # negotiated with the citation formats
-        return vary_accept(Response(render_entity(iri, links), mimetype=HTML))
-    return render_entity(iri, links)
+        return vary_accept(Response(render_entity(iri, links, triples), mimetype=HTML))
+    return render_entity(iri, links, triples)
 
 
-def render_entity(iri: str, data_links: dict[str, str]) -> str:
+def _described(iri: str) -> list:
+    """The description of `iri` (read once: the page and its JSON-LD print it), or a 404 when
+    the graph does not use `iri` at all (a thing only linked to has a page with no triples)."""
+    _iri_or_404(iri)
+    kg = get_kg()
+    triples = describe.description(kg.store, kg.settings.base_iri, iri)
+    if not triples:
+        _require(iri)
+    return triples
+
+
+def render_entity(iri: str, data_links: dict[str, str], triples: list | None = None) -> str:
     """The HTML page about one of our IRIs (also used for the dataset on /void).
 
     Rendered for every request. What does not depend on the request (labels, the datasets we
@@ -109,7 +124,8 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
     shared = shared_data(current_app.extensions, kg.version)
     labeller = describe.Labeller(kg.store, base, languages, shared)
     linker = Linker(base, request.script_root)
-    triples = describe.description(kg.store, base, iri)
+    if triples is None:
+        triples = describe.description(kg.store, base, iri)
     model = PageBuilder(kg.store, linker, labeller, base, shared).build(iri, offset, triples)
     jsonld = json.loads(_serialize_triples(triples, RdfFormat.JSON_LD, base))
     return render_template(
@@ -121,6 +137,8 @@ def render_entity(iri: str, data_links: dict[str, str]) -> str:
         incoming_cap=describe.COUNT_CAP,
         page_lang=labeller.best_language(iri) or "en",
         minimap=_minimap(iri, model.title, shared),
+        term=term_html.term,
+        node_table=term_html.node_table,
     )
 
 
