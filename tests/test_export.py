@@ -9,11 +9,11 @@ from helpers_graph import graphs_of, union_of
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from graph.build.export import DUMP_FORMATS, to_bytes
+from graph.build.export import to_bytes
 from graph.build.pipeline import build
 from graph.cli.main import main
 from graph.errors import UnknownFormat
-from graph.formats import rdf_format
+from graph.formats import DUMP_FORMATS, rdf_format
 from graph.store import dumps_dir, open_store
 from graph.validate import rdflib_bridge
 

@@ -6,14 +6,9 @@ import pytest
 from flask import Flask, Response
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
-from endpoint.http.negotiation import (
-    GRAPH_FORMATS,
-    RESULTS_FORMATS,
-    best_format,
-    format_by_name,
-    vary_accept,
-)
+from endpoint.http.negotiation import best_format, vary_accept
 from graph.errors import UnknownFormat
+from graph.formats import GRAPH_FORMATS, RESULTS_FORMATS, format_by_name
 
 
 def choose(offered, accept=None, path="/", method="GET", data=None):
@@ -107,3 +102,31 @@ def test_vary_accept_keeps_other_vary_values():
     response.vary.add("Origin")
     vary_accept(response)
     assert set(response.vary) == {"Origin", "Accept"}
+
+
+@pytest.mark.parametrize(
+    ("name", "rdf", "results"),
+    [
+        ("xml", RdfFormat.RDF_XML, QueryResultsFormat.XML),
+        ("json", RdfFormat.JSON_LD, QueryResultsFormat.JSON),
+        ("application/json", RdfFormat.JSON_LD, QueryResultsFormat.JSON),
+        (".tsv", None, QueryResultsFormat.TSV),
+        ("Turtle", RdfFormat.TURTLE, None),
+        ("n-quads", RdfFormat.N_QUADS, None),
+    ],
+)
+def test_the_cli_and_the_endpoint_read_a_format_name_by_one_rule(name, rdf, results):
+    """`kg query -f`/`kg export -f` and `?format=` share graph/formats.py: the same name means
+    the same format on both (json/xml mean results or RDF by what is asked for)."""
+    from graph.formats import rdf_format, results_format
+
+    for kind, expected, by_cli, offered in (("rdf", rdf, rdf_format, GRAPH_FORMATS),
+                                            ("results", results, results_format, RESULTS_FORMATS)):
+        if expected is None:
+            with pytest.raises(UnknownFormat):
+                by_cli(name)
+            with pytest.raises(UnknownFormat):
+                format_by_name(name, offered)
+        else:
+            assert by_cli(name) == expected, kind
+            assert format_by_name(name, offered) == expected, kind

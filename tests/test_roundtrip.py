@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, parse
 from rdflib.compare import isomorphic
 
-from graph.build.export import DUMP_FORMATS, to_bytes
+from graph.build.export import to_bytes
+from graph.formats import DUMP_FORMATS
 from graph.validate import rdflib_bridge
 
 BASE = "https://w3id.org/khojaly/"

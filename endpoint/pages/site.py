@@ -33,8 +33,9 @@ from endpoint.pages.entities import DATA_FORMATS, render_entity
 from endpoint.pages.site_data import Page, SiteData
 from endpoint.pages.terms import Linker
 from graph.build import ontology_docs
-from graph.build.export import DUMP_FORMATS, dump_name, ensure_dump
+from graph.build.export import dump_name, ensure_dump
 from graph.errors import StoreMissing
+from graph.formats import DUMP_FORMATS
 from graph.namespaces import all_prefixes, graph_iri
 from graph.queries import examples, query_prefixes
 from graph.store import DUMPS_DIR, dumps_dir

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
-from endpoint.http.negotiation import GRAPH_FORMATS, RESULTS_FORMATS
+from graph.formats import GRAPH_FORMATS, RESULTS_FORMATS
 from graph.namespaces import STANDARD_PREFIXES
 
 SD = STANDARD_PREFIXES["sd"]

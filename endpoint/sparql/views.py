@@ -22,19 +22,14 @@ from pyoxigraph import RdfFormat, serialize
 from werkzeug.routing import BuildError
 
 from endpoint.context import get_kg
-from endpoint.http.negotiation import (
-    GRAPH_FORMATS,
-    RESULTS_FORMATS,
-    best_format,
-    media_type,
-    vary_accept,
-)
+from endpoint.http.negotiation import best_format, vary_accept
 from endpoint.sparql import policy as guards
 from endpoint.sparql.protocol import read_request
 from endpoint.sparql.service_description import SD, describe_service
 from endpoint.sparql.worker import Job
 from graph.build.describe import dataset_iri
 from graph.errors import QuerySyntaxError, UnknownFormat
+from graph.formats import GRAPH_FORMATS, RESULTS_FORMATS, media_type
 from graph.sparql.reader import QueryInfo
 from graph.sparql.syntax_errors import from_engine
 

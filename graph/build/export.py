@@ -23,20 +23,11 @@ from typing import IO
 from pyoxigraph import NamedNode, RdfFormat, Store, serialize
 
 from graph.errors import UnknownFormat
-from graph.formats import rdf_format
+from graph.formats import DUMP_FORMATS, rdf_format
 from graph.namespaces import all_prefixes
 from graph.queries import run
 from graph.store import DUMPS_DIR, STORE_DIR
 
-#: The dump files a build can write (and the endpoint serves), by format.
-DUMP_FORMATS = (
-    RdfFormat.TURTLE,
-    RdfFormat.TRIG,
-    RdfFormat.N_TRIPLES,
-    RdfFormat.N_QUADS,
-    RdfFormat.JSON_LD,
-    RdfFormat.RDF_XML,
-)
 #: Dump files are named <STEM>.<extension>.
 STEM = "khojaly"
 _PREFIXED = (RdfFormat.TURTLE, RdfFormat.TRIG)
