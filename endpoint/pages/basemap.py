@@ -106,18 +106,111 @@ def _meets(box: Box, frame: Frame) -> bool:
 
 
 @lru_cache(maxsize=256)
-def draw(frame: Frame) -> Basemap:
+def draw(frame: Frame, clip: bool = False) -> Basemap:
     """The land and the lines that fall in `frame`, projected, points closer than about a pixel
     dropped (a 1:50m coastline has far more detail than a small map can show).
 
     Kept per frame: a page's frame depends only on its place, and drawing costs about 45 ms,
-    three quarters of an uncached place page."""
+    three quarters of an uncached place page.
+
+    `clip`: the drawing is only ever seen through the frame (a page's mini-map), so what lies
+    well outside it is cut off: the land's rings are clipped to the frame and a margin
+    (Sutherland-Hodgman: a ring meeting a small view is otherwise a whole continent, ~165 kB
+    of a place page's ~195), and a line keeps only the segments that come near the frame. What
+    the frame shows is unchanged. Maps that are panned or zoomed (the query UI's) draw whole."""
     arcs, boxes, _ = _atlas()
-    lines = [_polyline(arcs[i], frame, start=True) for i, box in enumerate(boxes)
-             if _meets(box, frame)]
-    land = [_polyline(points, frame, start=True) + "Z" for points, box in _land()
-            if _meets(box, frame)]  # by the ring's box: an inland view meets no coast arc
+    window = (-CLIP_MARGIN, -CLIP_MARGIN, frame.width + CLIP_MARGIN,
+              frame.height + CLIP_MARGIN) if clip else None
+    lines = [_path(run) for i, box in enumerate(boxes) if _meets(box, frame)
+             for run in _runs(_projected(arcs[i], frame), window)]
+    land = []
+    for points, box in _land():  # by the ring's box: an inland view meets no coast arc
+        if _meets(box, frame):
+            ring = _projected(points, frame)
+            if window is not None:
+                ring = _clipped_ring(ring, window)
+            if ring:
+                land.append(_path(ring) + "Z")
     return Basemap(land="".join(land), lines="".join(lines))
+
+
+#: pixels kept around a clipped frame: line joins and the stroke's width stay out of sight
+CLIP_MARGIN = 24.0
+
+
+def _projected(points: list[tuple[float, float]], frame: Frame) -> list[tuple[float, float]]:
+    """The points in pixels, each closer than about a pixel to the last kept one dropped."""
+    out: list[tuple[float, float]] = []
+    last = None
+    for n, (long, lat) in enumerate(points):
+        x, y = frame.project(lat, long)
+        if last is not None and n < len(points) - 1 and abs(x - last[0]) + abs(y - last[1]) < 1.2:
+            continue
+        out.append((x, y))
+        last = (x, y)
+    return out
+
+
+def _path(points: list[tuple[float, float]]) -> str:
+    return "".join(f"{'L' if n else 'M'}{x:.1f},{y:.1f}" for n, (x, y) in enumerate(points))
+
+
+def _runs(points, window):
+    """The stretches of a polyline whose segments come near `window` (all of it without one)."""
+    if window is None:
+        return [points]
+    x0, y0, x1, y1 = window
+    runs, run = [], []
+    for a, b in zip(points, points[1:], strict=False):
+        near = not (max(a[0], b[0]) < x0 or min(a[0], b[0]) > x1
+                    or max(a[1], b[1]) < y0 or min(a[1], b[1]) > y1)
+        if near:
+            if not run:
+                run = [a]
+            run.append(b)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    return runs
+
+
+def _clipped_ring(ring, window):
+    """A closed ring cut to the rectangle `window` (Sutherland-Hodgman, one edge at a time):
+    inside the rectangle the ring encloses what it enclosed, so the even-odd fill is the same."""
+    x0, y0, x1, y1 = window
+    edges = (
+        (lambda p: p[0] >= x0, lambda a, b: _at_x(a, b, x0)),
+        (lambda p: p[0] <= x1, lambda a, b: _at_x(a, b, x1)),
+        (lambda p: p[1] >= y0, lambda a, b: _at_y(a, b, y0)),
+        (lambda p: p[1] <= y1, lambda a, b: _at_y(a, b, y1)),
+    )
+    for inside, cross in edges:
+        if not ring:
+            break
+        out = []
+        prev = ring[-1]
+        for cur in ring:
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+            prev = cur
+        ring = out
+    return ring
+
+
+def _at_x(a, b, x):
+    t = (x - a[0]) / (b[0] - a[0])
+    return (x, a[1] + t * (b[1] - a[1]))
+
+
+def _at_y(a, b, y):
+    t = (y - a[1]) / (b[1] - a[1])
+    return (a[0] + t * (b[0] - a[0]), y)
 
 
 @lru_cache(maxsize=1)
@@ -146,15 +239,3 @@ def _unwrapped(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         out.append((long + shift, lat))
         last = long + shift
     return out
-
-
-def _polyline(points: list[tuple[float, float]], frame: Frame, start: bool) -> str:
-    out = []
-    last = None
-    for n, (long, lat) in enumerate(points):
-        x, y = frame.project(lat, long)
-        if last is not None and n < len(points) - 1 and abs(x - last[0]) + abs(y - last[1]) < 1.2:
-            continue
-        out.append(f"{'M' if start and n == 0 else 'L'}{x:.1f},{y:.1f}")
-        last = (x, y)
-    return "".join(out)

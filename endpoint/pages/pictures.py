@@ -158,7 +158,7 @@ def mini_map_svg(place: MapPlace, width: int = 360) -> Markup:
     km, km_px = _scale_bar(frame)
     anchor = "end" if x > width * 0.6 else "start"
     return _render("minimap.svg", frame=frame, height=round(frame.height),
-                   base=basemap.draw(frame), place=place, x=x, y=y, anchor=anchor,
+                   base=basemap.draw(frame, clip=True), place=place, x=x, y=y, anchor=anchor,
                    parallels=parallels, meridians=meridians, km=km, km_px=km_px)
 
 
