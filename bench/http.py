@@ -15,7 +15,6 @@ Workloads (each at 1, 8 and 32 connections, keep-alive, loopback):
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import urllib.error
@@ -32,12 +31,10 @@ NT = "application/n-triples"
 
 def _prolog(base: str, query: str) -> str:
     """PREFIX lines for the prefixes the query uses (all of them would overflow a GET line)."""
+    from graph.namespaces import prefix_lines
     from graph.queries import query_prefixes
 
-    used = set(re.findall(r"(?<![\w<])([A-Za-z][\w-]*):", query))
-    declared = set(re.findall(r"PREFIX\s+([\w-]*):", query, re.I))
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in query_prefixes(base).items()
-                   if p in used - declared)
+    return prefix_lines(query_prefixes(base), query)
 
 
 def _example_query() -> tuple[str, str]:

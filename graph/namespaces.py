@@ -8,6 +8,10 @@ IRI scheme (see docs/decisions/0001-iri-scheme.md):
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from functools import cache
+
 STANDARD_PREFIXES: dict[str, str] = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
@@ -66,9 +70,39 @@ def all_prefixes(base_iri: str) -> dict[str, str]:
     return {**STANDARD_PREFIXES, **project_prefixes(base_iri)}
 
 
-def sparql_prolog(base_iri: str) -> str:
-    """PREFIX lines for every prefix we use: prepended to queries typed by users."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in all_prefixes(base_iri).items())
+@cache
+def _longest_first(base_iri: str) -> tuple[tuple[str, str], ...]:
+    """Our prefixes, longest namespace first, so kgo: wins over a shorter prefix of it."""
+    return tuple(sorted(all_prefixes(base_iri).items(), key=lambda kv: -len(kv[1])))
+
+
+def _plain_local(local: str) -> bool:
+    """A local name SPARQL and Turtle read without escapes: letters, digits, -, _ and inner dots."""
+    return (local[0] not in "-." and local[-1] != "."
+            and all(c.isalnum() or c in "-_." for c in local))
+
+
+def curie(iri: str, base_iri: str) -> str | None:
+    """The one rule for a prefixed name (CLI tables and site pages): the longest of our
+    namespaces that leaves a plain local name, or None when none does."""
+    for prefix, ns in _longest_first(base_iri):
+        if iri.startswith(ns) and len(iri) > len(ns) and _plain_local(iri[len(ns):]):
+            return f"{prefix}:{iri[len(ns):]}"
+    return None
+
+
+def prefix_lines(prefixes: Mapping[str, str], text: str | None = None) -> str:
+    """The one PREFIX prologue builder: a line per prefix; given the query `text`, only the
+    prefixes it uses and does not declare (a GET line has no room for all of them)."""
+    if text is not None:
+        declared = {m.lower() for m in _DECLARED.findall(text)}
+        used = set(_USED.findall(text))
+        prefixes = {p: ns for p, ns in prefixes.items() if p in used and p.lower() not in declared}
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+
+
+_DECLARED = re.compile(r"(?im)^\s*PREFIX\s+([\w-]*):")
+_USED = re.compile(r"(?<![\w<#/])([A-Za-z][\w-]*):[\w-]")
 
 
 def entity_iri(base_iri: str, kind: str, slug: str) -> str:

@@ -123,3 +123,26 @@ def test_every_command_appears_in_the_cli_doc():
     missing = [c for c in sorted(main.commands) if f"kg {c}" not in text]
     assert not missing, f"docs/cli.md does not document: {missing}"
     assert "Exit codes" in text
+
+
+@pytest.mark.parametrize(
+    ("iri", "shown"),
+    [
+        ("https://w3id.org/khojaly/ontology#Claim", "kgo:Claim"),
+        ("https://schema.org/name", "schema:name"),
+        ("https://schema.org/a/b", None),  # a slash in the local part
+        ("https://schema.org/name.", None),  # a trailing dot is not a local name
+        ("https://schema.org/-x", None),
+        ("https://schema.org/", None),
+        ("http://example.org/x", None),
+    ],
+)
+def test_the_cli_and_the_pages_shorten_an_iri_by_one_rule(iri, shown):
+    from pyoxigraph import NamedNode
+
+    from endpoint.pages.terms import Linker
+    from graph.cli.main import _cell
+    from graph.config import DEFAULT_BASE_IRI
+
+    assert Linker(DEFAULT_BASE_IRI).curie(iri) == shown
+    assert _cell(NamedNode(iri), DEFAULT_BASE_IRI) == (shown or f"<{iri}>")

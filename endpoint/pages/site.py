@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     Response,
@@ -36,7 +34,7 @@ from graph.build import ontology_docs
 from graph.build.export import dump_name, ensure_dump
 from graph.errors import StoreMissing
 from graph.formats import DUMP_FORMATS
-from graph.namespaces import all_prefixes, graph_iri
+from graph.namespaces import all_prefixes, graph_iri, prefix_lines
 from graph.queries import examples, query_prefixes
 from graph.store import DUMPS_DIR, dumps_dir
 
@@ -232,12 +230,8 @@ def _needs(text: str, settings) -> str | None:
 def with_prefixes(text: str, base_iri: str) -> str:
     """The query with PREFIX lines for our prefixes it uses without declaring (YASGUI shows it
     as is, and a reader copying it elsewhere needs them)."""
-    declared = {m.lower() for m in re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text)}
     known = all_prefixes(base_iri)
-    used = {m for m in re.findall(r"(?<![\w<#/])([A-Za-z][\w-]*):[\w-]", text) if m in known}
-    missing = sorted(p for p in used if p.lower() not in declared)
-    prolog = "".join(f"PREFIX {p}: <{known[p]}>\n" for p in missing)
-    return prolog + text
+    return prefix_lines({p: known[p] for p in sorted(known)}, text) + text
 
 
 @bp.get("/ontology")

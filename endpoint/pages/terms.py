@@ -8,11 +8,11 @@ Other IRIs stay absolute; a few well-known datasets get a name (Wikidata, DBpedi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from graph.namespaces import all_prefixes
+from graph.namespaces import curie
 
 #: host part of an external IRI -> the dataset's name, for the external-links block.
 EXTERNAL_DATASETS: tuple[tuple[str, str], ...] = (
@@ -64,19 +64,12 @@ def _iri_term(base_iri: str, root: str, iri: str, label: str | None) -> Term:
     return Term("iri", iri, label, href, linker.curie(iri), ours=ours)
 
 
-@cache
-def _longest_first(base_iri: str) -> tuple[tuple[str, str], ...]:
-    """Our prefixes, longest namespace first, so kgo: wins over a shorter prefix of it."""
-    return tuple(sorted(all_prefixes(base_iri).items(), key=lambda kv: -len(kv[1])))
-
-
 class Linker:
     """Maps IRIs to local links and compact names for one request."""
 
     def __init__(self, base_iri: str, script_root: str = ""):
         self.base = base_iri
         self.root = script_root.rstrip("/")
-        self._prefixes = _longest_first(base_iri)
 
     def is_ours(self, iri: str) -> bool:
         return iri.startswith(self.base)
@@ -94,12 +87,7 @@ class Linker:
         return f"{self.root}/{path}{hash_}{fragment}"
 
     def curie(self, iri: str) -> str | None:
-        for prefix, ns in self._prefixes:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                local = iri[len(ns) :]
-                if all(c.isalnum() or c in "-_." for c in local):
-                    return f"{prefix}:{local}"
-        return None
+        return curie(iri, self.base)
 
     def term(self, node, label: str | None = None) -> Term:
         if isinstance(node, NamedNode):

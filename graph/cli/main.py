@@ -25,7 +25,7 @@ from pyoxigraph import (
 from graph.config import Settings, as_env
 from graph.errors import DataError, KGError, QuerySyntaxError
 from graph.formats import rdf_format, results_format
-from graph.namespaces import all_prefixes
+from graph.namespaces import all_prefixes, curie
 from graph.queries import Query, parse_header, run
 
 
@@ -153,16 +153,11 @@ def _read_query(text: str | None, file: str | None) -> Query:
     return parse_header("argument", text)
 
 
-def _cell(term, prefixes: dict[str, str]) -> str:
+def _cell(term, base_iri: str) -> str:
     if term is None:
         return ""
     if isinstance(term, NamedNode):
-        for p, ns in prefixes.items():
-            if term.value.startswith(ns) and len(term.value) > len(ns):
-                local = term.value[len(ns) :]
-                if "/" not in local and "#" not in local:
-                    return f"{p}:{local}"
-        return f"<{term.value}>"
+        return curie(term.value, base_iri) or f"<{term.value}>"
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     if isinstance(term, Literal) and term.language:
@@ -171,9 +166,8 @@ def _cell(term, prefixes: dict[str, str]) -> str:
 
 
 def _print_table(solutions: QuerySolutions, base_iri: str) -> None:
-    prefixes = all_prefixes(base_iri)
     names = [v.value for v in solutions.variables]
-    rows = [[_cell(s[n], prefixes) for n in names] for s in solutions]
+    rows = [[_cell(s[n], base_iri) for n in names] for s in solutions]
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -290,10 +284,9 @@ def stats(settings: Settings, distinct: bool):
     click.echo("\ngraph\ttriples")
     for iri, n in graphs:
         click.echo(f"{iri}\t{n}")
-    prefixes = all_prefixes(settings.base_iri)
     click.echo("\nclass\tinstances")
     for iri, n in instances_per_class(store, settings.base_iri):
-        click.echo(f"{_cell(NamedNode(iri), prefixes)}\t{n}")
+        click.echo(f"{_cell(NamedNode(iri), settings.base_iri)}\t{n}")
 
 
 @main.command("settings")

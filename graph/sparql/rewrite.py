@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
+from graph.namespaces import prefix_lines
 from graph.sparql.reader import read
 
 
@@ -25,11 +26,8 @@ def prepare(
     """The query with its prolog (every prefix it does not declare) and bound VALUES."""
     info = read(query, base_iri=base_iri, prefixes=prefixes)
     prolog = f"BASE <{base_iri}>\n" if base_iri else ""
-    prolog += "".join(
-        f"PREFIX {p}: <{ns}>\n"
-        for p, ns in (prefixes or {}).items()
-        if p not in info.declared_prefixes
-    )
+    prolog += prefix_lines(
+        {p: ns for p, ns in (prefixes or {}).items() if p not in info.declared_prefixes})
     if substitutions:
         query = bind_values(query, substitutions, base_iri=base_iri, prefixes=prefixes)
     return prolog + query
