@@ -1,12 +1,20 @@
-"""One taxonomy of domain errors, rendered by the CLI (exit codes) and the endpoint (statuses).
+"""Every error this project raises on purpose, in one place; the CLI renders its exit code and
+the endpoint (endpoint/http/errors.py) its status and message.
 
 Exit codes follow pySHACL's documented convention: 0 OK, 1 the data does not conform,
-2 usage or runtime error.
+2 usage or runtime error. Exceptions that never leave their module (a parse budget running out,
+a stream cut) stay private beside the code that raises and catches them.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+# -- The base ------------------------------------------------------------------------------------
 
 
 class KGError(Exception):
@@ -14,6 +22,9 @@ class KGError(Exception):
 
     status = 500
     exit_code = 2
+
+
+# -- A query: what the reader and the engine refuse, and why a query did not finish --------------
 
 
 class QuerySyntaxError(KGError):
@@ -65,10 +76,61 @@ class QueryRefused(KGError):
     status = 403
 
 
+class QueryEvaluationFailed(KGError):
+    """The query parsed but cannot be evaluated here (e.g. an unknown function)."""
+
+    status = 400
+
+
 class QueryTimeout(KGError):
     """A query that ran past the configured limit and was stopped."""
 
     status = 503
+
+
+class HeavyLaneFull(QueryTimeout):
+    """A query past the fast budget found no heavy slot in time: 503, try again later."""
+
+
+class Logged:
+    """An error whose `detail` (OS errors, paths, signals) is logged, never sent to a client."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)  # type: ignore[call-arg]
+        self.detail = detail
+        log.warning("%s [%s]", message, detail)
+
+
+class QueryFailed(Logged, KGError):
+    """The query process died or could not finish (a crash, a SERVICE endpoint or the store
+    failing): 503, the server itself is fine and the next query gets a fresh process."""
+
+    status = 503
+
+
+class ConnectionDenied(Logged, QueryRefused):
+    """The sandbox denied a network connection the query asked for (403)."""
+
+
+# -- A request the endpoint cannot answer as asked -----------------------------------------------
+
+
+class ProtocolError(KGError):
+    """A request the SPARQL 1.1 Protocol does not allow: no query, two queries, a bad graph IRI."""
+
+    status = 400
+
+
+class RequestTooLarge(KGError):
+    """A query (or a request body) longer than the configured cap."""
+
+    status = 413
+
+
+class UnsupportedMediaType(KGError):
+    """A POST whose Content-Type the SPARQL protocol does not define."""
+
+    status = 415
 
 
 class UnknownFormat(KGError):
@@ -77,14 +139,77 @@ class UnknownFormat(KGError):
     status = 406
 
 
-class EntityNotFound(KGError):
-    status = 404
+class BadSearch(KGError):
+    """A search or reconciliation request we cannot answer as asked."""
+
+    status = 400
+
+
+# -- What serving needs and does not have --------------------------------------------------------
 
 
 class StoreMissing(KGError):
     """No built store where the settings point: run `kg build` first."""
 
     status = 503
+
+
+class WorkerUnavailable(Logged, StoreMissing):
+    """No query process could start: no store, or no sandbox (503)."""
+
+
+class SandboxUnavailable(KGError):
+    """The kernel cannot enforce the profile: the query process refuses to start."""
+
+    status = 503
+
+
+class SearchUnavailable(KGError):
+    """No index next to the store (a remote backend, or a build from before the index)."""
+
+    status = 503
+
+
+# -- Other servers: the remote backend, publishing, linking --------------------------------------
+
+
+class RemoteError(KGError):
+    """The remote endpoint failed, refused us, or could not be reached.
+
+    The message names the server and quotes its own error, for the operator (`kg query`,
+    `kg publish` print it). A client of the site must not see either (an internal address, the
+    backend's internals): the endpoint renders `public_message` instead and logs the message.
+    """
+
+    status = 502
+    public_message = "the query backend failed to answer; the error has been logged"
+
+
+class RemoteUnavailable(KGError):
+    """An external endpoint failed (or kept failing after the retries) for one request."""
+
+    status = 502
+
+    def __init__(self, endpoint: str, reason: str, attempts: int):
+        self.endpoint = endpoint
+        self.reason = reason
+        self.attempts = attempts
+        super().__init__(f"{endpoint}: {reason} (after {attempts} attempt(s))")
+
+
+class PublishMismatch(KGError):
+    """The server does not hold what we published: counts or checksums differ."""
+
+    exit_code = 1
+
+
+class PartialFailure(KGError):
+    """Some requests failed after their retries; what succeeded was written and reported."""
+
+    exit_code = 2
+
+
+# -- The input data ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -131,3 +256,7 @@ class DataError(KGError):
 
 class ValidationFailed(DataError):
     """The data parsed but does not conform to the shapes or integrity checks."""
+
+
+class UnsupportedShape(KGError):
+    """The shapes use SHACL the compiled checks cannot evaluate; names the shape and the term."""

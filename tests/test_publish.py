@@ -18,17 +18,10 @@ import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple, Variable
 
 from graph.cli.main import main
+from graph.errors import PublishMismatch, RemoteError
 from graph.namespaces import graph_iri
-from graph.remote.publish import (
-    GraphStore,
-    PublishMismatch,
-    chunks,
-    plan,
-    publish,
-    read_state,
-    verify,
-)
-from graph.remote.store import RemoteError, RemoteStore
+from graph.remote.publish import GraphStore, chunks, plan, publish, read_state, verify
+from graph.remote.store import RemoteStore
 from graph.store import dataset_version, open_store
 
 KG = str(Path(sys.executable).with_name("kg"))

@@ -25,9 +25,9 @@ from test_guards import service_queries
 
 from endpoint import create_app
 from endpoint.sparql import sandbox, views
-from endpoint.sparql.pool import ConnectionDenied, QueryFailed, QueryPool
+from endpoint.sparql.pool import QueryPool
 from endpoint.sparql.worker import Job
-from graph.errors import KGError
+from graph.errors import ConnectionDenied, KGError, QueryFailed
 from graph.store import pin_current_build
 
 JSON = "application/sparql-results+json"

@@ -34,24 +34,6 @@ from graph.errors import KGError, QuerySyntaxError
 log = logging.getLogger(__name__)
 
 
-class RequestTooLarge(KGError):
-    """A query (or a request body) longer than the configured cap."""
-
-    status = 413
-
-
-class UnsupportedMediaType(KGError):
-    """A POST whose Content-Type the SPARQL protocol does not define."""
-
-    status = 415
-
-
-class ProtocolError(KGError):
-    """A request the SPARQL 1.1 Protocol does not allow: no query, two queries, a bad graph IRI."""
-
-    status = 400
-
-
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(KGError, _handle_kg_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from endpoint.context import get_kg
 from endpoint.http.errors import render_error
 from endpoint.http.negotiation import best_format, vary_accept
-from graph.errors import KGError
+from graph.errors import BadSearch, SearchUnavailable
 from graph.search import INDEX_FILE
 from graph.search.lookup import MAX_DEPTH, Hit, SearchIndex
 from graph.search.text import MAX_QUERY_CHARS, normalise
@@ -24,18 +24,6 @@ bp = Blueprint("search", __name__)
 
 HTML, JSON = "text/html", "application/json"
 DEFAULT_SIZE, MAX_SIZE = 20, 100
-
-
-class BadSearch(KGError):
-    """A search or reconciliation request we cannot answer as asked."""
-
-    status = 400
-
-
-class SearchUnavailable(KGError):
-    """No index next to the store (a remote backend, or a build from before the index)."""
-
-    status = 503
 
 
 def get_index() -> SearchIndex:

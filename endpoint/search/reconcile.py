@@ -21,7 +21,8 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from endpoint.context import get_kg
 from endpoint.http.errors import render_error
-from endpoint.search import BadSearch, get_index, query_text
+from endpoint.search import get_index, query_text
+from graph.errors import BadSearch
 from graph.search.lookup import Hit
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")

@@ -36,17 +36,13 @@ from endpoint.sparql import sandbox
 from endpoint.sparql.pool import QueryPool, Result, Streamed
 from endpoint.sparql.worker import Job
 from graph.config import Settings
-from graph.errors import QueryTimeout
+from graph.errors import HeavyLaneFull, QueryTimeout
 
 log = logging.getLogger(__name__)
 
 KNOWN_HEAVY = 1024
 HEAVY_NICE = 19  # the lowest priority: heavy work gets the CPU light work leaves
 SLOT_POLL = 0.02  # s between two tries for a free heavy slot
-
-
-class HeavyLaneFull(QueryTimeout):
-    """A query past the fast budget found no heavy slot in time: 503, try again later."""
 
 
 class HeavySlots:

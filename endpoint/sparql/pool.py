@@ -42,12 +42,13 @@ from endpoint.sparql import sandbox
 from endpoint.sparql import worker as query_worker
 from endpoint.sparql.worker import DATA, END, Job, Outcome, context_frame, job_frame
 from graph.errors import (
-    KGError,
-    QueryRefused,
+    ConnectionDenied,
+    QueryEvaluationFailed,
+    QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
-    StoreMissing,
     UnknownFormat,
+    WorkerUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -56,36 +57,6 @@ _CTX = multiprocessing.get_context("forkserver")
 _CTX.set_forkserver_preload(["endpoint.sparql.worker"])
 
 START_TIMEOUT = 30.0
-
-
-class Logged:
-    """An error whose `detail` (OS errors, paths, signals) is logged, never sent to a client."""
-
-    def __init__(self, message: str, detail: str = ""):
-        super().__init__(message)  # type: ignore[call-arg]
-        self.detail = detail
-        log.warning("%s [%s]", message, detail)
-
-
-class QueryFailed(Logged, KGError):
-    """The query process died or could not finish (a crash, a SERVICE endpoint or the store
-    failing): 503, the server itself is fine and the next query gets a fresh process."""
-
-    status = 503
-
-
-class ConnectionDenied(Logged, QueryRefused):
-    """The sandbox denied a network connection the query asked for (403)."""
-
-
-class WorkerUnavailable(Logged, StoreMissing):
-    """No query process could start: no store, or no sandbox (503)."""
-
-
-class QueryEvaluationFailed(KGError):
-    """The query parsed but cannot be evaluated here (e.g. an unknown function)."""
-
-    status = 400
 
 
 @dataclass

@@ -15,9 +15,8 @@ from flask import Request
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
-from endpoint.http.errors import ProtocolError, RequestTooLarge, UnsupportedMediaType
 from graph.config import Settings
-from graph.errors import QueryRefused
+from graph.errors import ProtocolError, QueryRefused, RequestTooLarge, UnsupportedMediaType
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

@@ -36,7 +36,7 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
-from graph.errors import KGError
+from graph.errors import SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,6 @@ DENIED_CALLS = (
     "execve", "execveat",
     "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
 )
-
-
-class SandboxUnavailable(KGError):
-    """The kernel cannot enforce the profile: the query process refuses to start."""
-
-    status = 503
 
 
 def profile_for(sandbox: bool, federation: bool = False) -> str:

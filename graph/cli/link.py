@@ -15,12 +15,8 @@ from pathlib import Path
 import click
 
 from graph.config import Settings
-from graph.errors import DataError, KGError, Problem
-from graph.linking.client import (
-    RemoteUnavailable,
-    RetryPolicy,
-    SparqlClient,
-)
+from graph.errors import DataError, PartialFailure, Problem, RemoteUnavailable
+from graph.linking.client import RetryPolicy, SparqlClient
 from graph.linking.ours import (
     LINKABLE_KINDS,
     existing_links,
@@ -30,12 +26,6 @@ from graph.linking.ours import (
     write_reviewed,
 )
 from graph.linking.profiles import PROFILES, Profile, get_profile
-
-
-class PartialFailure(KGError):
-    """Some requests failed after their retries; what succeeded was written and reported."""
-
-    exit_code = 2
 
 
 def _client(settings: Settings, profile: Profile, endpoint: str | None, opts: dict) -> SparqlClient:

@@ -13,13 +13,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode
 
 from graph.config import Settings
-from graph.linking.client import (
-    RemoteUnavailable,
-    SparqlClient,
-    batched,
-    read_link_query,
-    with_values,
-)
+from graph.errors import RemoteUnavailable
+from graph.linking.client import SparqlClient, batched, read_link_query, with_values
 from graph.linking.ours import LINKABLE_KINDS, existing_links, local_entities, read_data
 from graph.linking.profiles import Profile
 from graph.linking.scoring import LocalEntity, Scored, Thresholds, gather, rank

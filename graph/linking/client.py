@@ -28,7 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, parse_
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from graph.errors import KGError
+from graph.errors import RemoteUnavailable
 
 Term = NamedNode | Literal | BlankNode
 Row = dict[str, Term]
@@ -37,18 +37,6 @@ Row = dict[str, Term]
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 _VALUES_BLOCK = re.compile(r"VALUES\s*(\?\w+|\((?:\s*\?\w+)+\s*\))\s*\{\s*\}", re.IGNORECASE)
-
-
-class RemoteUnavailable(KGError):
-    """An external endpoint failed (or kept failing after the retries) for one request."""
-
-    status = 502
-
-    def __init__(self, endpoint: str, reason: str, attempts: int):
-        self.endpoint = endpoint
-        self.reason = reason
-        self.attempts = attempts
-        super().__init__(f"{endpoint}: {reason} (after {attempts} attempt(s))")
 
 
 class _Transient(Exception):

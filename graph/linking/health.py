@@ -16,13 +16,8 @@ from difflib import SequenceMatcher
 from pyoxigraph import NamedNode
 
 from graph.config import Settings
-from graph.linking.client import (
-    RemoteUnavailable,
-    SparqlClient,
-    batched,
-    read_link_query,
-    with_values,
-)
+from graph.errors import RemoteUnavailable
+from graph.linking.client import SparqlClient, batched, read_link_query, with_values
 from graph.linking.ours import Link, existing_links, local_entities, read_data
 from graph.linking.profiles import Profile
 from graph.linking.scoring import LocalEntity, normalise

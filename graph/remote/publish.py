@@ -29,19 +29,13 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Triple, Variable, serialize
 
 from graph.config import Settings
-from graph.errors import KGError
+from graph.errors import KGError, PublishMismatch, RemoteError
 from graph.namespaces import graph_iri
 from graph.queries import load_query, run
-from graph.remote.store import RemoteError, RemoteStore
+from graph.remote.store import RemoteStore
 
 Step = Callable[[str], None]
 CONTENT_TYPE = "text/turtle; charset=utf-8"  # N-Triples bodies: every Graph Store reads Turtle
-
-
-class PublishMismatch(KGError):
-    """The server does not hold what we published: counts or checksums differ."""
-
-    exit_code = 1
 
 
 @dataclass

@@ -52,7 +52,7 @@ from pyoxigraph import (
 from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from graph.errors import KGError, QuerySyntaxError, QueryTimeout, StoreMissing
+from graph.errors import QuerySyntaxError, QueryTimeout, RemoteError, StoreMissing
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
 from graph.sparql.reader import read
@@ -68,18 +68,6 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 BOOLEANS = {"1": "true", "0": "false"}
 N_TRIPLES = "application/n-triples"
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
-
-
-class RemoteError(KGError):
-    """The remote endpoint failed, refused us, or could not be reached.
-
-    The message names the server and quotes its own error, for the operator (`kg query`,
-    `kg publish` print it). A client of the site must not see either (an internal address, the
-    backend's internals): the endpoint renders `public_message` instead and logs the message.
-    """
-
-    status = 502
-    public_message = "the query backend failed to answer; the error has been logged"
 
 
 class RemoteTriples(list):

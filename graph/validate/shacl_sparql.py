@@ -44,7 +44,8 @@ from dataclasses import dataclass, replace
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from graph import queries
-from graph.validate.shapes import RDF, VALUE_COMPONENTS, XSD, Shape, UnsupportedShape, read_shapes
+from graph.errors import UnsupportedShape
+from graph.validate.shapes import RDF, VALUE_COMPONENTS, XSD, Shape, read_shapes
 
 __all__ = ["Check", "UnsupportedShape", "Violation", "compile_checks", "read_shapes", "run_checks"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from graph.errors import KGError
+from graph.errors import UnsupportedShape
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -36,10 +36,6 @@ PATH_COMPONENTS = ("minCount", "maxCount", "uniqueLang")
 
 #: the values of sh:nodeKind (local names in sh:).
 NODE_KINDS = ("IRI", "BlankNode", "Literal", "BlankNodeOrIRI", "BlankNodeOrLiteral", "IRIOrLiteral")
-
-
-class UnsupportedShape(KGError):
-    """The shapes use SHACL the compiled checks cannot evaluate; names the shape and the term."""
 
 
 @dataclass(frozen=True)
