@@ -50,6 +50,10 @@ class Server:
         return _children(self.proc.pid) or [self.proc.pid]
 
     def stop(self) -> None:
+        """Stop the server and every process it started. A granian master killed after its
+        15 s leaves its workers behind, orphaned and still spinning on a core: they are
+        killed by pid, so they do not load the next server's measurements."""
+        family = {pid: _cmdline(pid) for pid in _descendants(self.proc.pid)}
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -57,6 +61,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        for pid, cmdline in family.items():
+            if cmdline and _cmdline(pid) == cmdline:  # still the same process, not a reused pid
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 def _children(pid: int) -> list[int]:
@@ -65,6 +75,13 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _descendants(pid: int) -> list[int]:

@@ -319,6 +319,7 @@ PAGE_STAGES = [
     ("endpoint.pages.entities", "render_template", "page: template"),
     ("endpoint.entities", "render_template", "page: template"),
     ("endpoint.pages.entities", "_serialize", "page: JSON-LD"),
+    ("endpoint.pages.entities", "_serialize_triples", "page: JSON-LD"),
     ("endpoint.entities", "_serialize", "page: JSON-LD"),
 ]
 
