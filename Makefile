@@ -59,10 +59,10 @@ docs: $(DOCS_STAMP) ## Build docs/ into var/site with mkdocs (--strict: a broken
 settings-doc: serve-setup ## Regenerate docs/settings.md from graph/config.py
 	$(BIN)/kg settings --markdown > docs/settings.md
 
-lint: setup ## Lint with ruff
+lint: setup ## Lint with ruff, and vulture for dead code (vulture_whitelist.py says who uses the rest)
 	$(BIN)/ruff check graph endpoint tests bench
+	$(BIN)/vulture graph endpoint vulture_whitelist.py --min-confidence 60
 
-# --- placeholders: the engineers who own these fill them in (re-read, then edit surgically) ---
 bench-deps: setup ## Benchmark tools: Debian's wrk (apt-get) and Oxigraph's server in var/oxigraph-venv
 	@if command -v wrk >/dev/null; then echo "wrk: $$(command -v wrk)"; else \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -42,11 +42,3 @@ def open_backend(settings: Settings) -> Store | RemoteStore:
 
     return open_store(settings, read_only=True)
 
-
-def backend_version(settings: Settings, store: Store | RemoteStore) -> str:
-    """The dataset version the store holds (HTTP caches key on it)."""
-    if isinstance(store, RemoteStore):
-        return store.version()
-    from graph.store import dataset_version
-
-    return dataset_version(settings)

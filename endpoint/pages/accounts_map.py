@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from endpoint.pages import basemap, pictures
 
 WIDTH = 760
-LINE = 16  # pixels between stacked names
 
 
 @dataclass

@@ -20,8 +20,6 @@ from graph.queries import Query, load_query
 from graph.queries import run as run_query
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @cache

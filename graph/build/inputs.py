@@ -91,10 +91,6 @@ class Parsed:
             if f.role == role:
                 yield from self.quads.get(f.graph, [])
 
-    def count_of(self, role: str) -> int:
-        """Distinct triples of the files with one role (known whether or not quads are kept)."""
-        return sum(self.triples.get(f.graph, 0) for f in self.files if f.role == role)
-
 
 def _rel(path: Path, root: Path) -> str:
     try:

@@ -62,7 +62,6 @@ class QueryInfo:
     has_dataset_clause: bool = False
     nesting: int = 0
     path_length: int = 0  # steps of the longest property path
-    unbounded_path: bool = False  # a path with * or +
     patterns: int = 0  # triple patterns, templates included
     declared_prefixes: frozenset[str] = frozenset()
     group_at: int | None = None  # offset of the `{` opening the top-level WHERE group
@@ -74,19 +73,10 @@ class QueryInfo:
     def is_update(self) -> bool:
         return self.form == "UPDATE"
 
-    @property
-    def returns_graph(self) -> bool:
-        return self.form in ("CONSTRUCT", "DESCRIBE")
-
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def located(text: str, offset: int, message: str) -> str:
-    line, column = line_column(text, offset)
-    return f"line {line}, column {column}: {message}"
 
 
 _KEEP = "keep"  # a variable that must stay one (BIND ... AS ?v, VALUES ?v)
@@ -103,7 +93,6 @@ class Walk:
         self.datasets: tuple[list[str], list[str]] = ([], [])
         self.variables: list[VarUse] = []
         self.nesting = self.path_length = self.patterns = 0
-        self.unbounded = False
 
     def info(self, tree, form: str) -> QueryInfo:
         if form == "UPDATE":
@@ -133,7 +122,6 @@ class Walk:
             has_dataset_clause=bool(self.datasets[0] or self.datasets[1]),
             nesting=self.nesting,
             path_length=self.path_length,
-            unbounded_path=self.unbounded,
             patterns=self.patterns,
             declared_prefixes=frozenset(self.declared),
             # rdflib expands `?s :p ?a ; :q ?b` (and `, ?c`) to whole triples that share the
@@ -178,8 +166,6 @@ class Walk:
             self.dataset(value)
         elif name == "PathAlternative":
             self.path(value)
-        elif name == "PathElt" and _get(value, "mod") in ("*", "+"):
-            self.unbounded = True
         for key, child in value.items():
             if not key.startswith("_"):
                 self.node(child, depth, _role(name, key, role))

@@ -54,10 +54,6 @@ class StoredText:
     body: str = ""
     errors: list[str] = field(default_factory=list)
 
-    @property
-    def full_text(self) -> bool:
-        return (self.extent or "").startswith("full text")
-
 
 def read(path: Path) -> StoredText:
     """Parse a stored text; a header that lacks a field or has a malformed one is an error."""
