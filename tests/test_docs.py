@@ -64,3 +64,39 @@ def test_mkdocs_builds_the_site_strictly_offline(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "site" / "settings" / "index.html").is_file()
+
+
+def _tree_in(page: Path) -> set[str]:
+    """The paths of the ```text tree in a page: two spaces of indent per folder level."""
+    block = re.search(r"^```text\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S)
+    assert block, f"{page.name} has no ```text tree"
+    paths, stack = set(), []
+    for line in block.group(1).splitlines():
+        indent = (len(line) - len(line.lstrip(" "))) // 2
+        name = line.split()[0]
+        stack[indent:] = [name]
+        paths.add("".join(stack).rstrip("/"))
+    return paths
+
+
+def test_the_code_tree_in_the_docs_is_the_code():
+    """docs/code.md lists every package and module of graph/ and endpoint/, and nothing else."""
+    listed = _tree_in(ROOT / "docs" / "code.md")
+    actual = set()
+    for top in ("graph", "endpoint"):
+        actual.add(top)
+        for path in (ROOT / top).rglob("*.py"):
+            rel = path.relative_to(ROOT)
+            actual.add(str(rel.parent) if path.name == "__init__.py" else str(rel))
+    assert sorted(actual - listed) == [], "in the code, not in docs/code.md"
+    assert sorted(listed - actual) == [], "in docs/code.md, not in the code"
+
+
+def test_graph_has_few_top_level_modules_and_every_package_says_what_it_is_for():
+    import ast
+
+    top = [p for p in (ROOT / "graph").glob("*.py") if p.name != "__init__.py"]
+    assert len(top) <= 8, sorted(p.name for p in top)
+    for init in [*(ROOT / "graph").rglob("__init__.py"), *(ROOT / "endpoint").rglob("__init__.py")]:
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and len(doc.splitlines()[0]) > 20, f"{init.relative_to(ROOT)} says nothing"
