@@ -2,9 +2,10 @@
 
 Every row of the table "Where sources disagree" in ../shared/sources/CANDIDATES.md must be
 listable with both sides and their sources; the cases below name, for each, the page that lists
-it and one source on each side (by the slug of its record). Two rows cannot be: the families
-row's other side (accaus.org, F04) was not found again in its stored copy, and the Sumgait row's
-quote ("the 1989 massacre") is not among the verified quotes.
+it and one source on each side (by the slug of its record). Two rows show what the stored pages
+hold rather than the candidate row's wording: the families row's 6 and 26 come from an anonymous
+document copied on docslib.org (the accaus.org page, F04, was not found again), and the Sumgait
+row sets the Washington Post's "1989" beside de Waal's "four years earlier" (no year of his own).
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ DISAGREEMENTS = {
     "suspects identified": ("suspects",
                             ["trend-parliament-decision-2012", "caucasian-knot-2016"],
                             ["azerbaijan-foundation-hostages-list"]),
+    "families wiped out / double orphans: 8 & 25 vs 6 & 26": (
+        "families", ["caliber-2026-khojaly-commemoration", "abc-az-26-years-2018",
+                     "trend-minute-of-silence-2024"],
+        ["docslib-anonymous-khojaly-genocide"]),
+    "Sumgait date": ("sumgait-date", ["washington-post-goltz-1992-03-03"],
+                     ["de-waal-black-garden-jam-news"]),
 }
 
 #: The OIC row: which body, when, what word; on the recognitions page.
@@ -128,7 +135,7 @@ def test_the_index_links_every_question(client, store, base):
     questions = list(store.query(
         f"SELECT ?q WHERE {{ ?q <http://www.w3.org/2004/02/skos/core#inScheme> "
         f"<{base}id/concept/question> }}", use_default_graph_as_union=True))
-    assert len(questions) == 16
+    assert len(questions) == 17
     for row in questions:
         slug = row["q"].value.rsplit("question-", 1)[1]
         assert f'href="/accounts/{slug}"' in html
@@ -214,3 +221,19 @@ def test_issue_13_recognitions_map_places_what_the_graph_places(client, store, b
     assert f"{unplaced} bodies are not on the map" in figure
     for iri in bodies - set(placed):
         assert f'href="#body-{iri.rsplit("/", 1)[1]}"' in figure.split("not on the map", 1)[1]
+
+
+def test_issue_13_families_and_sumgait_rows_show_what_each_side_says(client):
+    """The two rows modelled last: each side's figure or words on its page, with its quote.
+    The Sumgait page gives de Waal no year: his quote says "four years earlier", nothing more."""
+    families = client.get("/accounts/families").data.decode()
+    for quote in ("6 families were completely destroyed, 26 children had lost both of their "
+                  "parents",
+                  "8 families were completely destroyed, 25 children lost both parents"):
+        assert str(escape(quote)) in families
+    sumgait = client.get("/accounts/sumgait-date").data.decode()
+    assert str(escape("the anniversary of the 1989 massacre of Armenians in the Azerbaijani "
+                      "city of Sumgait")) in sumgait
+    assert "the Sumgait pogroms four years earlier" in sumgait
+    assert "four years before the assault (no year given)" in sumgait
+    assert "1988" not in sumgait
