@@ -141,7 +141,7 @@ def test_the_cli_and_the_pages_shorten_an_iri_by_one_rule(iri, shown):
     from pyoxigraph import NamedNode
 
     from endpoint.pages.terms import Linker
-    from graph.cli.main import _cell
+    from graph.cli.query import _cell
     from graph.config import DEFAULT_BASE_IRI
 
     assert Linker(DEFAULT_BASE_IRI).curie(iri) == shown

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.cli.main import main, settings_markdown
+from graph.cli.main import main
+from graph.cli.serve import settings_markdown
 from graph.config import Settings, as_env, env_name, table
 
 ROOT = Path(__file__).resolve().parent.parent
