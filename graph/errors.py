@@ -185,15 +185,17 @@ class RemoteError(KGError):
     public_message = "the query backend failed to answer; the error has been logged"
 
 
-class RemoteUnavailable(KGError):
-    """An external endpoint failed (or kept failing after the retries) for one request."""
+class RemoteUnavailable(RemoteError):
+    """No answer from another server for one request, after the retries: no connection, no
+    answer in time (`timed_out`), a status that stayed transient or a Retry-After too long to
+    wait (graph/remote/http.py). Its message names the server, so a client sees
+    `public_message`."""
 
-    status = 502
-
-    def __init__(self, endpoint: str, reason: str, attempts: int):
+    def __init__(self, endpoint: str, reason: str, attempts: int, *, timed_out: bool = False):
         self.endpoint = endpoint
         self.reason = reason
         self.attempts = attempts
+        self.timed_out = timed_out
         super().__init__(f"{endpoint}: {reason} (after {attempts} attempt(s))")
 
 

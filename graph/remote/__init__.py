@@ -1,4 +1,4 @@
-"""A remote SPARQL 1.1 server (Virtuoso, Fuseki...) as the store: query it, publish builds to it.
+"""Other servers: a remote SPARQL 1.1 server (Virtuoso, Fuseki...) as the store, publishing to it.
 
-store (answers like the embedded store), publish (pushes every named graph by the GSP).
+http (the one HTTP client), store (answers like the embedded store), publish (pushes by the GSP).
 """
