@@ -418,7 +418,7 @@ def clients(built_settings, virtuoso):
 QUESTIONS = [
     "campaign-start", "captives", "commanders", "corridor", "death-toll", "families", "fled",
     "memorials-abroad", "population", "recognition-count", "sargsyan-quote", "start-of-assault",
-    "supporting-troops", "suspects", "who-fired", "wounded",
+    "sumgait-date", "supporting-troops", "suspects", "who-fired", "wounded",
 ]
 
 PAGES = [
