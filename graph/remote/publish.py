@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +27,17 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Triple, Variable, serialize
 
 from graph.config import Settings
-from graph.errors import KGError, PublishMismatch, RemoteError
+from graph.errors import KGError, PublishMismatch, RemoteError, RemoteUnavailable
 from graph.namespaces import graph_iri
 from graph.queries import load_query, run
+from graph.remote.http import IDEMPOTENT_WRITES, HttpClient, RetryPolicy
 from graph.remote.store import RemoteStore
 
 Step = Callable[[str], None]
 CONTENT_TYPE = "text/turtle; charset=utf-8"  # N-Triples bodies: every Graph Store reads Turtle
+#: PUT and DELETE are retried (sending one twice does what once does); a POST merges, so it is
+#: sent again only when its connection failed before anything was sent.
+WRITE_RETRIES = RetryPolicy(methods=IDEMPOTENT_WRITES)
 
 
 @dataclass
@@ -125,40 +127,32 @@ def graph_triples(store: Store, iri: str) -> list[Triple]:
 
 # -- the Graph Store client ---------------------------------------------------------------------
 class GraphStore:
-    """PUT / POST / DELETE of named graphs at a Graph Store Protocol endpoint (urllib)."""
+    """PUT / POST / DELETE of named graphs at a Graph Store Protocol endpoint, with credentials
+    sent when the server asks (Digest for Virtuoso's -auth endpoint; Basic for Fuseki,
+    GraphDB...)."""
 
-    def __init__(self, url: str, user: str = "", password: str = "", timeout: float = 300.0):
+    def __init__(self, url: str, user: str = "", password: str = "", timeout: float = 300.0,
+                 user_agent: str = "khojaly-kg"):
         self.url = url
         self.timeout = timeout
-        handlers = []
-        if user:
-            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            passwords.add_password(None, url, user, password)
-            handlers += [
-                urllib.request.HTTPDigestAuthHandler(passwords),  # Virtuoso's -auth endpoint
-                urllib.request.HTTPBasicAuthHandler(passwords),  # Fuseki, GraphDB, ...
-            ]
-        self.opener = urllib.request.build_opener(*handlers)
+        self._http = HttpClient(user_agent=user_agent, timeout=timeout, policy=WRITE_RETRIES,
+                                credentials=(user, password) if user else None)
 
     def send(self, method: str, graph: str, body: bytes | None = None) -> int:
         sep = "&" if "?" in self.url else "?"
         url = f"{self.url}{sep}{urllib.parse.urlencode({'graph': graph})}"
-        request = urllib.request.Request(url, data=body, method=method)
-        if body is not None:
-            request.add_header("Content-Type", CONTENT_TYPE)
+        headers = {"Content-Type": CONTENT_TYPE} if body is not None else {}
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as err:
-            if method == "DELETE" and err.code == 404:
-                return 404
-            detail = err.read().decode("utf-8", "replace").strip()[:500]
+            reply = self._http.request(method, url, body=body, headers=headers)
+        except RemoteUnavailable as err:
+            raise RemoteError(f"{method} <{graph}> at {self.url}: {err.reason}") from err
+        if method == "DELETE" and reply.status == 404:
+            return 404
+        if not reply.ok:
             raise RemoteError(
-                f"{method} <{graph}> at {self.url}: HTTP {err.code} {detail}"
-            ) from err
-        except (urllib.error.URLError, TimeoutError, OSError) as err:
-            raise RemoteError(f"{method} <{graph}> at {self.url}: {err}") from err
+                f"{method} <{graph}> at {self.url}: HTTP {reply.status} {reply.text(500)}"
+            )
+        return reply.status
 
 
 # -- publishing --------------------------------------------------------------------------------

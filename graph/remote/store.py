@@ -1,9 +1,10 @@
 """A remote SPARQL 1.1 endpoint that answers like the embedded store.
 
 `RemoteStore` offers the part of `pyoxigraph.Store` the site and the CLI use (`query` with the same
-keyword arguments, `named_graphs`, `quads_for_pattern`, `contains_named_graph`), backed by
-SPARQLWrapper. Results come back as pyoxigraph objects (`QuerySolutions`, `QueryBoolean`, a list of
-`Triple`s that can `serialize`), so `graph.queries.run`, the pages and `kg query` run unchanged.
+keyword arguments, `named_graphs`, `quads_for_pattern`, `contains_named_graph`), over the one HTTP
+client (graph/remote/http.py). Results come back as pyoxigraph objects (`QuerySolutions`,
+`QueryBoolean`, a list of `Triple`s that can `serialize`), so `graph.queries.run`, the pages and
+`kg query` run unchanged.
 
 What the embedded store does through options, the remote one does through the protocol
 (https://www.w3.org/TR/sparql11-protocol/):
@@ -26,12 +27,10 @@ wrong answer.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import re
 import struct
-import urllib.error
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -49,12 +48,17 @@ from pyoxigraph import (
     parse_query_results,
     serialize,
 )
-from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from graph.errors import QuerySyntaxError, QueryTimeout, RemoteError, StoreMissing
+from graph.errors import (
+    QuerySyntaxError,
+    QueryTimeout,
+    RemoteError,
+    RemoteUnavailable,
+    StoreMissing,
+)
 from graph.namespaces import STANDARD_PREFIXES, graph_iri
 from graph.queries import load_query
+from graph.remote.http import HttpClient, RetryPolicy
 from graph.sparql.reader import read
 from graph.sparql.rewrite import prepare, with_dataset
 
@@ -68,6 +72,9 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 BOOLEANS = {"1": "true", "0": "false"}
 N_TRIPLES = "application/n-triples"
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+#: A page waits for its queries: retry a refused connection or a 502/503/504 twice, quickly,
+#: and never a query that ran out of time (the server is busy with it already).
+BACKEND_RETRIES = RetryPolicy(retries=2, backoff=0.25, max_wait=2.0, timeouts=False)
 
 
 class RemoteTriples(list):
@@ -93,7 +100,7 @@ class RemoteStore:
         self.endpoint = endpoint
         self.base_iri = base_iri
         self.timeout = timeout
-        self.user_agent = user_agent
+        self._http = HttpClient(user_agent=user_agent, timeout=timeout, policy=BACKEND_RETRIES)
         self._graphs = sorted(graphs) if graphs is not None else None
         self.server_dataset = server_dataset
 
@@ -194,8 +201,8 @@ class RemoteStore:
             defaults, named = [], [g.value for g in named_graphs or ()]
         if defaults or named:
             # FROM clauses in the text, not protocol parameters: Virtuoso echoes each
-            # default-graph-uri as a response header, and past 100 headers Python's http.client
-            # refuses the response.
+            # default-graph-uri as a response header, and past 100 headers http.client (under
+            # urllib3) refuses the response.
             try:
                 placed = with_dataset(text, defaults, named)
             except QuerySyntaxError as err:
@@ -204,44 +211,29 @@ class RemoteStore:
                 text, defaults, named = placed, [], []
         return self._send(text, defaults, named)
 
-    def _wrapper(self, text: str, defaults: list[str], named: list[str]) -> SPARQLWrapper:
-        sparql = SPARQLWrapper(self.endpoint, agent=self.user_agent)
-        sparql.setMethod(POST)
-        sparql.setRequestMethod(URLENCODED)  # Virtuoso hangs on a direct sparql-query POST
-        sparql.setOnlyConneg(True)  # no format=/output= parameters: Accept says it all
-        sparql.timeout = self.timeout  # setTimeout() would truncate 0.5 s to "no timeout"
-        sparql.setQuery(text)
-        # The form as our reader reads it: SPARQLWrapper guesses it with a regular expression
-        # after stripping comment lines, and strips only every other one of several in a row,
-        # so a word such as "describes" in a comment turned a SELECT into a DESCRIBE.
-        form = read(text).form
-        if form is not None:
-            sparql.queryType = form
-        for g in defaults:
-            sparql.addDefaultGraph(g)
-        for g in named:
-            sparql.addNamedGraph(g)
-        graph_form = sparql.queryType in GRAPH_FORMS
-        sparql.addCustomHttpHeader("Accept", N_TRIPLES if graph_form else RESULTS_JSON)
-        return sparql
-
     def _send(self, text: str, defaults: list[str], named: list[str]):
-        sparql = self._wrapper(text, defaults, named)
-        graph_form = sparql.queryType in GRAPH_FORMS
+        # The form as our reader reads it, never guessed from the text with a regular expression
+        # (a word such as "describes" in a comment is not a DESCRIBE).
+        graph_form = read(text).form in GRAPH_FORMS
+        fields = [("query", text), *(("default-graph-uri", g) for g in defaults),
+                  *(("named-graph-uri", g) for g in named)]
+        accept = N_TRIPLES if graph_form else RESULTS_JSON
         try:
-            response = sparql.query().response
-            body = response.read()
-            partial = response.headers.get("X-SQL-State")
-        except QueryBadFormed as err:
-            raise SyntaxError(_message(err)) from None
-        except SPARQLWrapperException as err:
-            raise RemoteError(f"{self.endpoint}: {_message(err)}") from err
-        except TimeoutError as err:
-            raise self._timeout() from err
-        except urllib.error.URLError as err:
-            if isinstance(err.reason, TimeoutError):
+            # A form POST: Virtuoso hangs on a direct application/sparql-query POST.
+            reply = self._http.request("POST", self.endpoint, fields=fields,
+                                       headers={"Accept": accept})
+        except RemoteUnavailable as err:
+            if err.timed_out:
                 raise self._timeout() from err
-            raise RemoteError(f"{self.endpoint}: {err.reason}") from err
+            raise
+        if reply.status == 400:
+            raise SyntaxError(_message(reply.text(100_000)))
+        if not reply.ok:
+            raise RemoteError(
+                f"{self.endpoint}: HTTP {reply.status} {reply.reason}: "
+                f"{_message(reply.text(100_000))}"
+            )
+        partial = reply.headers.get("X-SQL-State")
         if partial:
             log.warning("%s cut a query short (X-SQL-State %s)", self.endpoint, partial)
             raise QueryTimeout(
@@ -249,8 +241,8 @@ class RemoteStore:
                 "answer was refused; simplify the query or add a LIMIT"
             )
         if graph_form:
-            return RemoteTriples(_triple(t) for t in parse(body, RdfFormat.N_TRIPLES))
-        return _solutions(body)
+            return RemoteTriples(_triple(t) for t in parse(reply.body, RdfFormat.N_TRIPLES))
+        return _solutions(reply.body)
 
     def _timeout(self) -> QueryTimeout:
         """A client sees this message (503): the backend's address goes to the log only."""
@@ -261,17 +253,8 @@ class RemoteStore:
         )
 
 
-def _message(err: Exception) -> str:
-    """The server's own message out of a SPARQLWrapper exception (it carries the body), without
-    the copy of the whole query Virtuoso appends to it."""
-    head, sep, body = str(err).partition("Response:\n")
-    if not sep:
-        return head.strip()
-    try:
-        raw = ast.literal_eval(body)  # SPARQLWrapper puts the body in as repr(bytes)
-    except (ValueError, SyntaxError):
-        raw = body
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+def _message(text: str) -> str:
+    """The server's own message, without the copy of the whole query Virtuoso appends to it."""
     return text.split("\n\nSPARQL query:", 1)[0].strip()[:1000]
 
 
