@@ -33,7 +33,8 @@ class Seen:
 
 @dataclass
 class Script:
-    """Answers in order (the last one repeats): (status, headers); and what arrived."""
+    """Answers in order (the last one repeats): (status, headers), status 0 closing the
+    connection without a word; and what arrived."""
 
     answers: list[tuple[int, dict[str, str]]]
     seen: list[Seen] = field(default_factory=list)
@@ -57,6 +58,9 @@ def scripted(*answers: tuple[int, dict[str, str]]) -> Iterator[Script]:
             with lock:
                 script.seen.append(Seen(time.monotonic(), self.command, dict(self.headers), body))
                 status, headers = script.next_answer()
+            if status == 0:
+                self.close_connection = True
+                return
             if status == 401 and "Authorization" in self.headers:
                 expected = base64.b64encode(b"alice:secret").decode()
                 if self.headers["Authorization"] == f"Basic {expected}":
@@ -179,6 +183,14 @@ def test_a_timeout_is_retried_when_the_policy_says_so(silent_server):
     with pytest.raises(RemoteUnavailable, match="after 3 attempt") as err:
         client.request("GET", url)
     assert err.value.timed_out and client.sent == 3
+
+
+def test_a_broken_connection_is_retried_even_where_a_timeout_is_not():
+    client = HttpClient(user_agent="t", timeout=5, sleep=lambda s: None,
+                        policy=RetryPolicy(timeouts=False))
+    with scripted((0, {}), (200, {})) as server:
+        reply = client.request("POST", server.url, fields=[("query", "ASK {}")])
+    assert (reply.status, reply.attempts, len(server.seen)) == (200, 2, 2)
 
 
 def test_a_refused_connection_is_reported():

@@ -52,6 +52,8 @@ IDEMPOTENT_WRITES = frozenset({"PUT", "DELETE"})
 #: Seconds to open a connection, whatever the read timeout (a slow query is not a slow server).
 CONNECT_TIMEOUT = 10.0
 MAX_REDIRECTS = 5
+#: Idle connections kept per server: the site's request threads share the backend's client.
+POOL_SIZE = 32
 
 Sleep = Callable[[float], None]
 
@@ -72,7 +74,6 @@ class RetryPolicy:
         """urllib3's Retry for one request, counting and sleeping through `tally`."""
         retry = _Retry(
             total=self.retries,
-            read=None if self.timeouts else 0,
             redirect=MAX_REDIRECTS,
             status_forcelist=TRANSIENT_STATUSES,
             allowed_methods=self.methods,
@@ -83,6 +84,7 @@ class RetryPolicy:
             raise_on_redirect=False,
         )
         retry.tally = tally
+        retry.retry_timeouts = self.timeouts
         return retry
 
 
@@ -117,15 +119,18 @@ class _Retry(Retry):
     the client's `sleep` (tests record them)."""
 
     tally: _Tally
+    retry_timeouts: bool = True
 
     def new(self, **kw: Any) -> _Retry:
         retry = super().new(**kw)
-        retry.tally = self.tally
+        retry.tally, retry.retry_timeouts = self.tally, self.retry_timeouts
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None,
                   _stacktrace=None) -> _Retry:
         self.tally.failures += 1
+        if isinstance(error, ReadTimeoutError) and not self.retry_timeouts:
+            raise MaxRetryError(_pool, url, error) from error  # a broken connection still is
         if response is not None:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.backoff_max:
@@ -190,7 +195,7 @@ class HttpClient:
         self._headers = {"User-Agent": user_agent}
         self._sleep = sleep
         self._timeout = urllib3.Timeout(connect=min(timeout, CONNECT_TIMEOUT), read=timeout)
-        self._pool = urllib3.PoolManager(timeout=self._timeout)
+        self._pool = urllib3.PoolManager(timeout=self._timeout, maxsize=POOL_SIZE)
         self._auth = _Auth(*credentials) if credentials else None
         self._lock = threading.Lock()
 
