@@ -107,7 +107,8 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
 
 @dataclass
 class _Tally:
-    """One request's failed attempts and waits, shared by the Retry objects urllib3 derives."""
+    """One request's failed attempts and how it waits, shared by the Retry objects urllib3
+    derives from one another."""
 
     sleep: Sleep
     failures: int = 0
@@ -130,7 +131,7 @@ class _Retry(Retry):
                   _stacktrace=None) -> _Retry:
         self.tally.failures += 1
         if isinstance(error, ReadTimeoutError) and not self.retry_timeouts:
-            raise MaxRetryError(_pool, url, error) from error  # a broken connection still is
+            raise MaxRetryError(_pool, url, error) from error  # a broken connection is retried
         if response is not None:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.backoff_max:
