@@ -40,7 +40,8 @@ def publish(settings: Settings, target, sparql_url, state_path, batch, dry_run):
         raise click.UsageError("give --sparql URL (or KG_BACKEND_URL) so the upload is verified")
     store = open_store(settings)
     version = dataset_version(settings)
-    gsp = GraphStore(target, settings.publish_user, settings.publish_password)
+    gsp = GraphStore(target, settings.publish_user, settings.publish_password,
+                     user_agent=settings.user_agent)
     remote = None
     if sparql_url:
         remote = RemoteStore(sparql_url, base_iri=settings.base_iri, timeout=300.0,
