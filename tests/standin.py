@@ -1,6 +1,6 @@
 """A stand-in for an external SPARQL endpoint: pyoxigraph behind a small WSGI app on 127.0.0.1.
 
-The linking tests need a real HTTP server (graph/remote/http.py and pyoxigraph's SERVICE client speak
+The linking tests need a real HTTP server (our HTTP client and pyoxigraph's SERVICE client speak
 HTTP), which can also misbehave on demand: answer 429 or 503 (with Retry-After) or stall past the
 client's timeout for the next N requests. It records every request it gets, so tests can count
 requests (batching) and read the User-Agent. Port 0: the OS picks a free port.
