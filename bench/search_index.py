@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,7 +61,7 @@ def median_ms(f: Callable[[], object], reps: int = 5) -> float:
 
 def main() -> None:
     n = int(os.environ.get("N", "1000000"))
-    path = Path(os.environ.get("OUT", "/tmp/kg-search-bench.sqlite"))
+    path = Path(os.environ.get("OUT", Path(tempfile.gettempdir()) / "kg-search-bench.sqlite"))
     start = time.time()
     write(path, n)
     size = path.stat().st_size / 1e6

@@ -28,6 +28,7 @@ import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -410,6 +411,16 @@ def _engine(store, text: str, n: int) -> float:
     return round((time.thread_time() - c0) / n * 1e6, 1)
 
 
+def _commit() -> str:
+    """The commit measured ("+changes" when the checkout has uncommitted ones), not a path."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                              check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", type=Path, default=ROOT / "var" / "store",
@@ -431,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    result = {"code": str(ROOT), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    result = {"code": _commit(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "place": args.place, "cores": os.cpu_count()}
     if args.ab_rounds:
         result["layer_ab"] = layer_ab(args, store_link, log)

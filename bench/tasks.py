@@ -4,7 +4,7 @@ Why a child per operation: peak RSS (ru_maxrss) is per process, caches must star
 crash or a runaway stage must not take the runner down. `bench.run` calls these; each is also
 runnable by hand:
 
-    python -m bench.tasks bulk_load --nquads var/bench/1M/dataset.nq --dir /tmp/x
+    python -m bench.tasks bulk_load --nquads var/bench/1M/dataset.nq --dir var/bench/raw-1M
 """
 
 from __future__ import annotations
