@@ -11,8 +11,6 @@ from __future__ import annotations
 import gc
 import json
 import re
-import socket
-import threading
 
 import pytest
 from pyoxigraph import (
@@ -30,6 +28,7 @@ from pyoxigraph import (
 )
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from standin import silent_listener
 
 from endpoint import create_app
 from graph.cli.main import main
@@ -172,29 +171,8 @@ def test_wkt_rewritten_by_virtuoso_comes_back_as_loaded():
 
 @pytest.fixture
 def silent_server():
-    """A socket that accepts connections and never answers."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        sock.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(sock.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/sparql"
-    stop.set()
-    thread.join(2)
-    for conn in accepted:
-        conn.close()
-    sock.close()
+    with silent_listener() as (url, _):
+        yield url
 
 
 def test_a_server_that_does_not_answer_is_a_query_timeout(silent_server):
