@@ -11,6 +11,7 @@ only the Accept header) all read it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
@@ -121,9 +122,7 @@ def rdf_format(name: str) -> RdfFormat:
 def results_format(name: str) -> QueryResultsFormat:
     """A SPARQL results format from an extension (csv, tsv, json, xml) or a media type."""
     try:
-        fmt = format_by_name(name, RESULTS_FORMATS)
+        return cast(QueryResultsFormat, format_by_name(name, RESULTS_FORMATS))
     except UnknownFormat:
         raise UnknownFormat(
             f"unknown SPARQL results format {name!r} (try csv, tsv, json, xml)") from None
-    assert isinstance(fmt, QueryResultsFormat)
-    return fmt

@@ -68,6 +68,6 @@ def draw(points: list[MapPoint], unplaced: list[PlacedBody],
         p.x, p.y = frame.project(p.lat, p.long)
         p.anchor_side = "end" if p.x > width * 0.6 else "start"
     result.frame, result.height, result.base = frame, round(frame.height), basemap.draw(frame)
-    result.parallels, result.meridians = pictures._graticule(frame)
-    result.km, result.km_px = pictures._scale_bar(frame)
+    result.parallels, result.meridians = pictures.graticule(frame)
+    result.km, result.km_px = pictures.scale_bar(frame)
     return result

@@ -12,7 +12,6 @@ describes {settings.base_iri}id/x, and the data documents speak the canonical IR
 from __future__ import annotations
 
 import json
-from functools import partial
 
 from flask import (
     Blueprint,
@@ -30,7 +29,6 @@ from endpoint.context import get_kg
 from endpoint.http.negotiation import best_format, vary_accept
 from endpoint.pages import citations, describe, term_html
 from endpoint.pages.entity_model import CLAIMS_COUNT_CAP, PageBuilder
-from endpoint.pages.shared import SharedPageData
 from endpoint.pages.shared import for_version as shared_data
 from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
@@ -114,7 +112,7 @@ def render_entity(iri: str, data_links: dict[str, str], triples: list | None = N
     """The HTML page about one of our IRIs (also used for the dataset on /void).
 
     Rendered for every request. What does not depend on the request (labels, the datasets we
-    link to, a point's mini-map) comes from the build's shared page data (pages/shared.py);
+    link to) comes from the build's shared page data (pages/shared.py);
     the description is read once and feeds both the page and its JSON-LD.
     """
     kg = get_kg()
@@ -136,16 +134,16 @@ def render_entity(iri: str, data_links: dict[str, str], triples: list | None = N
         claims_cap=CLAIMS_COUNT_CAP,
         incoming_cap=describe.COUNT_CAP,
         page_lang=labeller.best_language(iri) or "en",
-        minimap=_minimap(iri, model.title, shared),
+        minimap=_minimap(iri, model.title),
         term=term_html.term,
         node_table=term_html.node_table,
     )
 
 
-def _minimap(iri: str, title: str, shared: SharedPageData):
+def _minimap(iri: str, title: str):
     """The small map of a thing with coordinates (a place, the memorial), else None.
 
-    The drawing is a function of the title and the point alone, so it is kept per build."""
+    Its costly part, the basemap of the frame, is drawn once per frame (basemap.draw)."""
     from endpoint.pages.pictures import MapPlace, mini_map_svg
 
     kg = get_kg()
@@ -156,8 +154,7 @@ def _minimap(iri: str, title: str, shared: SharedPageData):
         except ValueError:
             return None
         if -90 <= lat <= 90 and -180 <= long <= 180:
-            place = MapPlace(title, lat, long)
-            return shared.value(("minimap", place), partial(mini_map_svg, place))
+            return mini_map_svg(MapPlace(title, lat, long))
     return None
 
 

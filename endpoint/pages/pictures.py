@@ -85,7 +85,7 @@ def _render(template: str, **context: object) -> Markup:
 # --------------------------------------------------------------------------- maps
 
 
-def _graticule(frame: basemap.Frame) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+def graticule(frame: basemap.Frame) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
     """Parallels (y, text) and meridians (x, text) at a round step giving a few lines each way."""
     span = max(frame.east - frame.west, frame.north - frame.south)
     step = next((s for s in (0.5, 1, 2, 5, 10, 20, 30) if span / s <= 8), 45)
@@ -101,7 +101,7 @@ def _graticule(frame: basemap.Frame) -> tuple[list[tuple[float, str]], list[tupl
     return parallels, meridians
 
 
-def _scale_bar(frame: basemap.Frame) -> tuple[int, float]:
+def scale_bar(frame: basemap.Frame) -> tuple[int, float]:
     """A round distance and its length in pixels, about a fifth of the map's width."""
     km_per_px = 111.32 / frame.scale  # along a parallel, after the cos(lat) correction
     target = frame.width / 5 * km_per_px
@@ -143,8 +143,8 @@ def map_svg(places: list[MapPlace], width: int = 760) -> Markup:
     for side in ("left", "right"):
         group = [pt for pt in points if (pt[1] > width / 2) == (side == "left")]
         labels += _stacked_labels(group, side)
-    parallels, meridians = _graticule(frame)
-    km, km_px = _scale_bar(frame)
+    parallels, meridians = graticule(frame)
+    km, km_px = scale_bar(frame)
     return _render("map.svg", frame=frame, height=round(frame.height), base=basemap.draw(frame),
                    points=points, labels=labels, parallels=parallels, meridians=meridians,
                    km=km, km_px=km_px, title="Map of the places in the graph", css="map")
@@ -154,8 +154,8 @@ def mini_map_svg(place: MapPlace, width: int = 360) -> Markup:
     """One place on a small map of its region, for its page."""
     frame = basemap.Frame.around([(place.lat, place.long)], width, pad=1.6, min_span=4.0)
     x, y = frame.project(place.lat, place.long)
-    parallels, meridians = _graticule(frame)
-    km, km_px = _scale_bar(frame)
+    parallels, meridians = graticule(frame)
+    km, km_px = scale_bar(frame)
     anchor = "end" if x > width * 0.6 else "start"
     return _render("minimap.svg", frame=frame, height=round(frame.height),
                    base=basemap.draw(frame, clip=True), place=place, x=x, y=y, anchor=anchor,
@@ -165,7 +165,7 @@ def mini_map_svg(place: MapPlace, width: int = 360) -> Markup:
 def basemap_svg(west: float, south: float, east: float, north: float, width: int) -> Markup:
     """The basemap alone for a view (the query UI's map view draws its points over it)."""
     frame = basemap.Frame(west, south, east, north, width)
-    parallels, meridians = _graticule(frame)
+    parallels, meridians = graticule(frame)
     return _render("basemap.svg", frame=frame, height=round(frame.height),
                    base=basemap.draw(frame), parallels=parallels, meridians=meridians)
 

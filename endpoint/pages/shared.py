@@ -1,9 +1,10 @@
 """What every page of one build shares, computed once per dataset version instead of per request.
 
 An entity page names a few dozen IRIs, and most of them (properties, classes, sources, the
-datasets we link to) are named by every other page too. Their labels, the list of datasets we
-link to, and the small map of a point do not depend on the request: they are a function of the
-build alone. Asking the store for them on every page was most of an uncached page's queries
+datasets we link to) are named by every other page too. Their labels and the list of datasets
+we link to do not depend on the request: they are a function of the build alone (a point's
+small map is too, but its costly part, the basemap, is kept per frame by basemap.draw).
+Asking the store for them on every page was most of an uncached page's queries
 (docs/performance.md, bench/results/stages-2026-12-07-pages.md).
 
 The response is still rendered for every request (the entity's own triples, claims and links are
@@ -27,7 +28,7 @@ from cachetools import LRUCache
 #: IRIs whose labels are kept: a page names ~50-300, a large store's pages share most of them;
 #: the bound keeps a 10M-triple store's memory flat however many pages are visited.
 LABELS_KEPT = 50_000
-#: other request-independent values (rendered mini-maps, the target datasets)
+#: other request-independent values (the target datasets)
 VALUES_KEPT = 2_048
 
 

@@ -27,7 +27,7 @@ from graph.namespaces import all_prefixes, curie
 from graph.queries import Query, parse_header, run
 
 
-def _stdout_bytes():
+def stdout_bytes():
     """The binary stdout (also under click's CliRunner, which swaps sys.stdout)."""
     sys.stdout.flush()
     return sys.stdout.buffer
@@ -106,7 +106,7 @@ def query(settings: Settings, query, file, fmt, backend_url):
     except QuerySyntaxError as err:
         excerpt = err.excerpt()
         raise click.UsageError(f"{err}\n{excerpt}" if excerpt else str(err)) from err
-    out = _stdout_bytes()
+    out = stdout_bytes()
     if isinstance(result, QuerySolutions):
         if fmt == "table":
             _print_table(result, settings.base_iri)
@@ -145,7 +145,7 @@ def export(settings: Settings, fmt, output, graph):
     if graph is not None and not store.contains_named_graph(NamedNode(graph)):
         raise click.BadParameter(f"no named graph <{graph}> in the store", param_hint="--graph")
     if output == "-":
-        out = _stdout_bytes()
+        out = stdout_bytes()
         dump(store, rdf, out, graph, base_iri=settings.base_iri)
         out.flush()
     else:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from graph.cli.query import _stdout_bytes
+from graph.cli.query import stdout_bytes
 from graph.config import Settings, as_env
 
 
@@ -112,9 +112,9 @@ def _serve_get(settings: Settings, path: str, headers: tuple[str, ...]) -> int:
         response = app.test_client().get(path, headers=pairs)
         click.echo(f"{response.status}", err=True)
         body = response.get_data()
-        _stdout_bytes().write(body)
+        stdout_bytes().write(body)
         if body and not body.endswith(b"\n"):
-            _stdout_bytes().write(b"\n")
+            stdout_bytes().write(b"\n")
     finally:
         app.extensions["kg"].pool.close()
     return 0 if response.status_code < 400 else 2
