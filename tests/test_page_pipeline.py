@@ -8,6 +8,7 @@ renders, byte for byte, and show that a warm page skips the shared queries.
 
 from __future__ import annotations
 
+import pytest
 from pyoxigraph import NamedNode
 
 from endpoint.pages import attribution, describe, entities, entity_model, shared, term_html
@@ -151,29 +152,45 @@ def _terms(value):
             yield from _terms(getattr(value, name))
 
 
-def test_term_html_writes_what_the_macros_write(app, store):
-    """entity.html prints terms and property tables with term_html.py; the other templates
-    with _macros.html's macros: the same bytes for every term of these pages."""
+@pytest.mark.parametrize(
+    ("t", "html"),
+    [
+        (Term("iri", "https://w3id.org/khojaly/id/place/baku", "Baku",
+              "/page/place/baku", "place:baku", ours=True),
+         '<a href="/page/place/baku" title="https://w3id.org/khojaly/id/place/baku">Baku</a>'),
+        (Term("iri", "https://ex.org/", None, "https://ex.org/", "ex:", ours=False),
+         '<a href="https://ex.org/" title="https://ex.org/" class="external">ex:</a>'),
+        (Term("iri", "urn:x:<y>", "a & b", None),
+         '<span title="urn:x:&lt;y&gt;">a &amp; b</span>'),
+        (Term("bnode", "b0"), '<span class="bnode">[ ]</span>'),
+        (Term("literal", '<b>&"\'', language="en-GB", datatype=None),
+         '<span class="literal">&lt;b&gt;&amp;&#34;&#39;</span> <span class="lang">en-GB</span>'),
+        (Term("literal", "3", datatype="xsd:integer"),
+         '<span class="literal">3</span> <span class="datatype">xsd:integer</span>'),
+    ],
+)
+def test_a_term_is_printed_escaped_and_linked(t, html):
+    assert term_html.term(t) == html
+
+
+def test_every_template_prints_terms_with_term_html(app, store):
+    """`term` and `node_table` are globals of every template, and they are term_html's: a
+    property table nests its blank nodes and prints each value as `term` does."""
+    assert app.jinja_env.globals["term"] is term_html.term
+    assert app.jinja_env.globals["node_table"] is term_html.node_table
     base = app.extensions["kg"].settings.base_iri
     with app.test_request_context("/"):
-        macros = app.jinja_env.get_template("_macros.html").module
-        seen = 0
-        for iri in _entities(store, base)[::5]:
-            labeller = describe.Labeller(store, base, ("en",))
-            model = entity_model.PageBuilder(store, Linker(base), labeller, base).build(iri)
-            for t in _terms(model):
-                if isinstance(t, entity_model.Node):
-                    assert term_html.node_table(t) == macros.node_table(t), iri
-                else:
-                    assert term_html.term(t) == macros.term(t), (iri, t)
-                seen += 1
-    assert seen > 2000
-    odd = Term("literal", '<b>&"\'', language="en-GB", datatype=None)
-    assert term_html.term(odd) == macros.term(odd)
-    for t in (Term("iri", "urn:x:<y>", "a & b", None), Term("bnode", "b0"),
-              Term("iri", "https://ex.org/", None, "https://ex.org/", "ex:", ours=False),
-              Term("literal", "3", datatype="xsd:integer")):
-        assert term_html.term(t) == macros.term(t)
+        labeller = describe.Labeller(store, base, ("en",))
+        model = entity_model.PageBuilder(store, Linker(base), labeller, base).build(
+            base + "id/event/khojaly-massacre")
+        table = term_html.node_table(model.main)
+        rendered = app.jinja_env.from_string("{{ node_table(n) }}").render(n=model.main)
+    assert table == rendered and table.startswith('<table class="props">')
+    for prop, values in model.main.properties:
+        assert f'<th scope="row">{term_html.term(prop)}</th>' in table
+        for v in values:
+            if not hasattr(v, "properties"):
+                assert f"<li>{term_html.term(v)}</li>" in table
 
 
 def test_a_thing_with_no_triples_of_its_own_still_has_a_page(client, monkeypatch):

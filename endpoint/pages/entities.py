@@ -34,6 +34,9 @@ from endpoint.pages.terms import Linker
 from graph.namespaces import KINDS, all_prefixes, entity_iri
 
 bp = Blueprint("entities", __name__)
+# the one way every template prints a term and a property table (term_html.py)
+bp.add_app_template_global(term_html.term, "term")
+bp.add_app_template_global(term_html.node_table, "node_table")
 
 #: extension -> format of a data document (pyoxigraph knows the media types).
 DATA_FORMATS: dict[str, RdfFormat] = {
@@ -135,8 +138,6 @@ def render_entity(iri: str, data_links: dict[str, str], triples: list | None = N
         incoming_cap=describe.COUNT_CAP,
         page_lang=labeller.best_language(iri) or "en",
         minimap=_minimap(iri, model.title),
-        term=term_html.term,
-        node_table=term_html.node_table,
     )
 
 

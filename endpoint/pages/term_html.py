@@ -1,11 +1,10 @@
-"""The HTML of a term and of a node's property table, as _macros.html's `term` and `node_table`
-write them, in Python.
+"""The HTML of a term and of a node's property table: `term(t)` and `node_table(node)`, globals
+of every template (registered in endpoint/pages/entities.py).
 
-An entity page prints 100-300 terms; through the Jinja macros each one cost a macro call
-(~10 µs of argument binding and frame set-up) and a handful of escapes, a sixth of an uncached
-page. Here a term's HTML is a function of the (frozen, hashable) Term alone, kept in an LRU, and
-a property table is string joins. The macros stay for the other templates;
-tests/test_page_pipeline.py holds both to the same bytes.
+An entity page prints 100-300 terms; as Jinja macros each one cost a macro call (~10 µs of
+argument binding and frame set-up) and a handful of escapes, a sixth of an uncached page. Here a
+term's HTML is a function of the (frozen, hashable) Term alone, kept in an LRU, and a property
+table is string joins. They replaced the macros of the same names, byte for byte.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from endpoint.pages.terms import Term
 
 @lru_cache(maxsize=65_536)
 def term(t: Term) -> Markup:
-    """_macros.html's `term(t)`: our IRIs link to this host, literals show language or datatype."""
+    """A term: our IRIs link to this host, others out; literals show language or datatype."""
     if t.kind == "iri":
         if t.href:
             external = "" if t.ours else ' class="external"'
@@ -37,7 +36,7 @@ def term(t: Term) -> Markup:
 
 
 def node_table(node) -> Markup:
-    """_macros.html's `node_table(node)`: a subject's properties, blank nodes nested in place."""
+    """A subject's properties, one row each, blank nodes nested in place."""
     parts = ['<table class="props">']
     for prop, values in node.properties:
         parts.append(f'\n  <tr>\n    <th scope="row">{term(prop)}</th>\n'
