@@ -23,10 +23,11 @@ from graph.cli.link import enrich, link
 from graph.cli.main import main
 from graph.config import Settings
 from graph.errors import RemoteUnavailable
-from graph.linking.client import RetryPolicy, SparqlClient, parse_retry_after, with_values
+from graph.linking.client import SparqlClient, with_values
 from graph.linking.profiles import WIKIDATA
 from graph.linking.scoring import distance_km, parse_point
 from graph.queries import parse_header
+from graph.remote.http import RetryPolicy, parse_retry_after
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import click
 
 from graph.config import Settings
 from graph.errors import DataError, PartialFailure, Problem, RemoteUnavailable
-from graph.linking.client import RetryPolicy, SparqlClient
+from graph.linking.client import SparqlClient
 from graph.linking.ours import (
     LINKABLE_KINDS,
     existing_links,
@@ -26,6 +26,7 @@ from graph.linking.ours import (
     write_reviewed,
 )
 from graph.linking.profiles import PROFILES, Profile, get_profile
+from graph.remote.http import RetryPolicy
 
 
 def _client(settings: Settings, profile: Profile, endpoint: str | None, opts: dict) -> SparqlClient:

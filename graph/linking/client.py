@@ -22,10 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, parse_query_results
 
 from graph.errors import RemoteUnavailable
-from graph.remote.http import TRANSIENT_STATUSES, HttpClient, RetryPolicy, parse_retry_after
-
-__all__ = ["RetryPolicy", "SparqlClient", "batched", "parse_retry_after", "read_link_query",
-           "with_values"]
+from graph.remote.http import TRANSIENT_STATUSES, HttpClient, RetryPolicy
 
 RESULTS_JSON = "application/sparql-results+json"
 
