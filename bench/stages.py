@@ -1,6 +1,8 @@
 """Where the time of one uncached request goes, stage by stage, and the same-run ratios around it.
 
     python -m bench.stages --store var/store [--place IRI] [--seconds 3] [--out FILE.json]
+    python -m bench.stages --ab-rounds 3 --env-ab asyncio:KG_EVENT_LOOP=asyncio \
+        --env-ab uvloop:KG_EVENT_LOOP=uvloop --connections 8 --out FILE.json
 
 Two kinds of measurement, each on 127.0.0.1 and one server at a time (two cores):
 
@@ -229,27 +231,56 @@ def under_load(args, store_link: Path, store_dir: Path, log) -> list[dict]:
 def layer_ab(args, store_link: Path, log) -> list[dict]:
     """The event-loop cache layer, with and without, in alternating rounds: on a shared machine
     the load drifts, and alternating keeps the drift out of the ratio (report the median)."""
+    sides = [("with", "endpoint", {}), ("without", "endpoint_without_asgi_cache", {})]
+    return _rounds(args, store_link, log, sides, ("lookup", "lookup-304"))
+
+
+def env_ab(args, store_link: Path, log) -> list[dict]:
+    """Our server under each `--env-ab` setting (e.g. `asyncio:GRANIAN_LOOP=asyncio`), in
+    alternating rounds, on the uncached lookup, the repeated one and its 304."""
+    sides = [(label, "endpoint", env) for label, env in args.env_ab]
+    return _rounds(args, store_link, log, sides, ("lookup-uncached", "lookup", "lookup-304"))
+
+
+def _rounds(args, store_link: Path, log, sides, workloads) -> list[dict]:
     logs = ROOT / "var" / "bench" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     lookup = sparql_path(lookup_text(args.place))
     out = []
     for rnd in range(args.ab_rounds):
-        for label, target in (("with", "endpoint"), ("without", "endpoint_without_asgi_cache")):
-            server = start(f"ab-{label}", target, store_link, False, args.workers, logs)
+        for label, target, env in sides:
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)  # the server's command and its environment read them
+            try:
+                server = start(f"ab-{label}", target, store_link, False, args.workers, logs)
+            finally:
+                for k, v in saved.items():
+                    os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
             if server is None:
                 return [{"error": "the server has no ASGI interface: no layer to compare"}]
             try:
                 status, got = _probe(server.url + lookup, {"Accept": JSON})
-                for wname, headers in (("lookup", {"Accept": JSON}),
-                                       ("lookup-304", {"Accept": JSON,
-                                                       "If-None-Match": got.get("ETag", "")})):
+                for wname in workloads:
+                    headers = {"Accept": JSON}
+                    if wname == "lookup-304":
+                        headers["If-None-Match"] = got.get("ETag", "")
                     for c in (int(x) for x in args.connections.split(",")):
                         log(f"  round {rnd} {label} {wname} c={c}")
                         out.append({"round": rnd, "layer": label, "workload": wname,
-                                    **measure(server, lookup, headers, c, args.seconds, False)})
+                                    **measure(server, lookup, headers, c, args.seconds,
+                                              wname == "lookup-uncached")})
             finally:
                 server.stop()
     return out
+
+
+def _env_setting(text: str) -> tuple[str, dict[str, str]]:
+    """`label:KEY=VALUE[,KEY=VALUE…]` → (label, {KEY: VALUE})."""
+    label, _, pairs = text.partition(":")
+    env = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+    if not label or not env:
+        raise argparse.ArgumentTypeError(f"expected label:KEY=VALUE[,KEY=VALUE], not {text!r}")
+    return label, env
 
 
 def servers_nt() -> str:
@@ -434,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-load", dest="load", action="store_false")
     ap.add_argument("--ab-rounds", type=int, default=0,
                     help="only compare the event-loop cache layer, with and without, N rounds")
+    ap.add_argument("--env-ab", type=_env_setting, action="append", default=[],
+                    metavar="LABEL:KEY=VALUE[,KEY=VALUE]",
+                    help="with --ab-rounds: compare our server under these settings instead")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     store_link = args.store.resolve() if not args.store.is_symlink() else args.store
@@ -444,7 +478,10 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {"code": _commit(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "place": args.place, "cores": os.cpu_count()}
-    if args.ab_rounds:
+    if args.ab_rounds and args.env_ab:
+        result["env_ab"] = env_ab(args, store_link, log)
+        args.load = False
+    elif args.ab_rounds:
         result["layer_ab"] = layer_ab(args, store_link, log)
         args.load = False
     else:

@@ -88,6 +88,27 @@ def layer_rounds(runs: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def env_rounds(runs: dict[str, dict]) -> str:
+    """Our server under each `--env-ab` setting, alternating rounds: medians of each."""
+    import statistics
+
+    lines = ["| run | setting | workload | c | rounds | median req/s | median µs CPU per request "
+             "| loads |", "|---|---|---|---|---|---|---|---|"]
+    for label, run in runs.items():
+        rows = [r for r in run.get("env_ab", []) if "rps" in r]
+        keys = sorted({(r["workload"], r["connections"], r["layer"]) for r in rows},
+                      key=lambda k: (k[0], k[1]))
+        for w, c, side in keys:
+            mine = [r for r in rows
+                    if (r["workload"], r["connections"], r["layer"]) == (w, c, side)]
+            loads = ", ".join(f"{r['loadavg'][0]:.1f}" for r in mine)
+            lines.append(f"| {label} | {side} | {w} | {c} | {len(mine)} "
+                         f"| {statistics.median(r['rps'] for r in mine):,.0f} "
+                         f"| {statistics.median(r['cpu_us_per_request'] for r in mine):,.1f} "
+                         f"| {loads} |")
+    return "\n".join(lines)
+
+
 def _cpu(run: dict, server: str, workload: str) -> float | None:
     rows = [r for r in run.get("under_load", [])
             if r.get("server") == server and r.get("workload") == workload]
@@ -156,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     for arg in argv if argv is not None else sys.argv[1:]:
         label, _, path = arg.partition("=")
         runs[label] = json.loads(Path(path).read_text())
+    if any("env_ab" in r for r in runs.values()):
+        print("### Our server under each setting (alternating rounds)\n")
+        print(env_rounds(runs))
+        return 0
     print("### Same-run ratios\n")
     print(ratios(runs))
     print("\n### The event-loop cache layer, with and without (same run)\n")

@@ -24,6 +24,7 @@ from flask import Flask
 from graph.config import Settings
 
 SERVERS = ("granian", "gunicorn")
+LOOPS = ("uvloop", "asyncio", "rloop")  # rloop only where installed: ADR 0007 measured it
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def command(settings: Settings) -> list[str]:
     """The argv that serves `settings` (the app reads the same settings from KG_* variables)."""
     if settings.server not in SERVERS:
         raise ValueError(f"KG_SERVER={settings.server!r}: expected one of {SERVERS}")
+    if settings.event_loop not in LOOPS:
+        raise ValueError(f"KG_EVENT_LOOP={settings.event_loop!r}: expected one of {LOOPS}")
     if settings.server == "gunicorn":
         return [sys.executable, "-m", "gunicorn", "--config", "python:endpoint.gunicorn_conf",
                 "endpoint.server:create_wsgi()"]
@@ -41,6 +44,7 @@ def command(settings: Settings) -> list[str]:
         "--host", settings.host, "--port", str(settings.port), "--workers", str(settings.workers),
         "--http", "1",  # the header timeout is HTTP/1's: no cleartext HTTP/2 to get around it
         "--http1-header-read-timeout", str(header_ms),
+        "--loop", settings.event_loop,
         "--no-ws", "--log-level", "info",
         *(("--access-log",) if settings.access_log else ()),  # KG_ACCESS_LOG: off by default
         "--respawn-failed-workers", "--respawn-interval", "0.5",

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
         "the HTTP server `kg serve` runs: `granian`, or `gunicorn` (gthread; needs a "
         "buffering proxy against slow clients; ADR 0007)",
         "serve")
+    event_loop: str = setting(
+        "uvloop",
+        "granian's event loop in each worker: `uvloop`, or `asyncio` (ADR 0007 measures both)",
+        "serve")
     worker_class: str = setting(
         "gthread",
         "with `KG_SERVER=gunicorn`: its worker class (`gthread` or `sync`; ADR 0005)",

@@ -172,11 +172,13 @@ def test_answers_are_the_ordinary_paths_byte_for_byte(app, text, accept):
              "headers": [(b"host", b"localhost"), (b"accept", accept.encode())]}
     answer = path._answer(scope)
     assert answer is not None, text
-    headers, body = answer
     ordinary = app.test_client().get("/sparql?" + qs, headers={"Accept": accept})
     assert ordinary.status_code == 200
-    assert body == ordinary.data
-    assert {k.lower(): v for k, v in headers} == {k.lower(): v for k, v in ordinary.headers}
+    assert answer.body == ordinary.data
+    assert {k.lower(): v for k, v in answer.headers} == {
+        k.lower(): v for k, v in ordinary.headers}
+    assert dict(answer.raw_headers) == {k.lower().encode(): v.encode()
+                                        for k, v in ordinary.headers}
 
 
 @pytest.mark.parametrize("restricted", [False, True])

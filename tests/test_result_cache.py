@@ -288,10 +288,11 @@ def test_static_files_keep_their_own_validators(app):
 # -- the same cache in an ASGI server's event loop ------------------------------------------------
 
 
-def _asgi_get(front, path: str, query: bytes, headers: list[tuple[bytes, bytes]]):
+def _asgi_get(front, path: str, query: bytes, headers: list[tuple[bytes, bytes]],
+              scheme: str = "http"):
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+             "scheme": scheme, "path": path, "raw_path": path.encode(), "query_string": query,
              "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), *headers],
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
     sent: list[dict] = []
@@ -336,3 +337,23 @@ def test_the_asgi_layer_answers_repeats_and_304s_with_the_wsgi_layers_tags(app):
     assert not_modified["etag"] == head["etag"] and "Accept" in not_modified["vary"]
     status, _, other = _asgi_get(front, "/sparql", query, [(b"accept", b"text/csv")])
     assert status == 200 and other.startswith(b"l\r\n") and len(reached) == 2
+
+
+def test_the_scheme_a_proxy_forwarded_is_part_of_the_tag(app):
+    """The reconciliation manifest writes absolute links with the request's scheme: an answer
+    made for https must never be replayed, or revalidated, for http."""
+    from a2wsgi import WSGIMiddleware
+
+    from endpoint.http.caching import ConditionalCacheASGI
+
+    kg = app.extensions["kg"]
+    kg.response_cache.clear()
+    front = ConditionalCacheASGI(WSGIMiddleware(app, workers=2), kg)
+    answers = {scheme: _asgi_get(front, "/reconcile", b"", [], scheme)
+               for scheme in ("https", "http")}
+    (s_status, s_head, s_body), (p_status, p_head, p_body) = answers.values()
+    assert s_status == p_status == 200 and s_head["etag"] != p_head["etag"]
+    assert b"https://127.0.0.1:8000/" in s_body and b"https://127.0.0.1" not in p_body
+    status, _, _ = _asgi_get(front, "/reconcile", b"",
+                             [(b"if-none-match", s_head["etag"].encode())], "http")
+    assert status == 200

@@ -48,7 +48,7 @@ from endpoint.http.caching import (
     CachedResponse,
     environ_of,
     etag_for,
-    send_whole,
+    send_raw,
     vary_for,
 )
 from endpoint.http.cors import EXPOSE_HEADERS
@@ -242,10 +242,10 @@ class CheapLookupASGI:
         answer = self._answer(scope) if self.enabled else None
         if answer is None:
             return await self.app(scope, receive, send)
-        headers, body = answer
-        return await send_whole(send, 200, headers, b"" if scope["method"] == "HEAD" else body)
+        return await send_raw(send, 200, answer.raw_headers,
+                              b"" if scope["method"] == "HEAD" else answer.body)
 
-    def _answer(self, scope) -> tuple[list[tuple[str, str]], bytes] | None:
+    def _answer(self, scope) -> CachedResponse | None:
         if scope["method"] not in ("GET", "HEAD") or scope["path"] != "/sparql":
             return None
         text = _only_query(scope["query_string"])
@@ -276,10 +276,11 @@ class CheapLookupASGI:
                    ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
                    ("ETag", f'"{key}"'),
                    ("Cache-Control", f"public, max-age={ctx.settings.cache_max_age}")]
+        answer = CachedResponse(ctx.version, "200 OK", tuple(headers), body)
         cache = ctx.response_cache
         if cache.enabled and cache.accepts(len(body)):
-            cache.put(key, CachedResponse(ctx.version, "200 OK", tuple(headers), body))
-        return headers, body
+            cache.put(key, answer)
+        return answer
 
 
 def _only_query(raw: bytes) -> str | None:
