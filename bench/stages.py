@@ -421,10 +421,81 @@ def in_process(args, store_link: Path) -> dict:
             per["hop: pool.run wall"] = round(timers.wall["hop: pool.run"] / args.n * 1e6, 1)
         per["statuses"] = sorted(statuses)
         out[name] = per
+    out["cheap path"] = _cheap_path(kg, args, Timers())
     out["engine: lookup"] = _engine(kg.store, lookup_text(args.place), args.n)
     out["engine: describe"] = _engine(kg.store, describe_text(args.place), args.n)
     kg.pool.close()
     return out
+
+
+CHEAP_STAGES = [
+    ("endpoint.http.caching", "environ_of", "cache key"),
+    ("endpoint.http.caching", "etag_for", "cache key"),
+    ("endpoint.sparql.cheap", "_only_query", "reading the query"),
+    ("endpoint.sparql.cheap", "format_for_accept", "negotiation"),
+    ("endpoint.sparql.cheap", "patterns", "shape (the whitelist)"),
+    ("endpoint.sparql.cheap", "bounded", "size (counted in the store)"),
+]
+
+
+def _cheap_path(kg, args, timers: Timers) -> dict:
+    """What `kg serve` does with an uncached lookup (endpoint/sparql/cheap.py, in the worker's
+    event loop), through the same ASGI layers, each text unique; CPU µs per request. The
+    worker's seccomp filter is not installed here: this process goes on starting servers."""
+    import asyncio
+
+    cheap, caching = _own_module("endpoint.sparql.cheap"), _own_module("endpoint.http.caching")
+    if cheap is None or caching is None or not hasattr(caching, "ConditionalCacheASGI"):
+        return {}
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    declined: list[str] = []
+
+    async def ordinary(scope, receive, send):  # where a declined lookup would go
+        declined.append(scope["path"])
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    path = cheap.CheapLookupASGI(ordinary, kg, restrict=lambda: True)
+    app = wrap_asgi_with_proxy_headers(caching.ConditionalCacheASGI(path, kg), "127.0.0.1")
+    base, _, qs = sparql_path(lookup_text(args.place)).partition("?")
+
+    def scope(i: int) -> dict:
+        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                "method": "GET", "scheme": "http", "path": base, "raw_path": base.encode(),
+                "root_path": "", "query_string": f"{qs}%0A%23{i}".encode(),
+                "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", JSON.encode())],
+                "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+
+    statuses: set[int] = set()
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.add(message["status"])
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def drive(scopes):
+        for sc in scopes:
+            await app(sc, receive, send)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(drive([scope(10**6 + i) for i in range(50)]))  # warm up
+        for module, attr, label in CHEAP_STAGES:
+            timers.patch(module, attr, label)
+        scopes = [scope(i) for i in range(args.n)]
+        c0 = time.process_time()
+        loop.run_until_complete(drive(scopes))
+        cpu = time.process_time() - c0
+    finally:
+        loop.close()
+    per = {k: round(v / args.n * 1e6, 1) for k, v in sorted(timers.cpu.items())}
+    per["whole path (ASGI layers to the last byte)"] = round(cpu / args.n * 1e6, 1)
+    per["statuses"] = sorted(statuses)
+    per["declined"] = len(declined)
+    return per
 
 
 def _engine(store, text: str, n: int) -> float:

@@ -97,7 +97,7 @@ def env_rounds(runs: dict[str, dict]) -> str:
     for label, run in runs.items():
         rows = [r for r in run.get("env_ab", []) if "rps" in r]
         keys = sorted({(r["workload"], r["connections"], r["layer"]) for r in rows},
-                      key=lambda k: (k[0], k[1]))
+                      key=lambda k: (k[0], k[1], k[2]))
         for w, c, side in keys:
             mine = [r for r in rows
                     if (r["workload"], r["connections"], r["layer"]) == (w, c, side)]
@@ -162,6 +162,11 @@ def breakdown(runs: dict[str, dict], kind: str = "lookup") -> str:
             parts = [s.get("hop: pool.run wall"), s.get("hop: pool.run"), s.get("query processes")]
             wake.append(None if None in parts else parts[0] - parts[1] - parts[2])
         add("in process: hop wall − its CPU both sides (wake-ups, waiting)", wake)
+        cheap = sorted({k for p in procs for k, v in p.get("cheap path", {}).items()
+                        if isinstance(v, int | float) and k != "declined"})
+        for name in cheap:
+            add(f"in process, the cheap path: {name}",
+                [p.get("cheap path", {}).get(name) for p in procs])
     add(f"engine alone ({'lookup' if kind == 'lookup' else 'DESCRIBE'}, Store.query + serialize)",
         [p.get("engine: lookup" if kind == "lookup" else "engine: describe") for p in procs])
     head = "| stage (µs CPU per request) | " + " | ".join(labels) + " |"
