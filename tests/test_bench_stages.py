@@ -15,6 +15,8 @@ from bench import stages
 
 LOOKUP = {"cache key", "reading the request", "reader + policy", "negotiation", "headers",
           "hop: pool.run"}
+CHEAP = {"cache key", "reading the query", "negotiation", "shape (the whitelist)",
+         "size (counted in the store)", "whole path (ASGI layers to the last byte)"}
 PAGE = {"cache key", "page: queries (engine, in this process)",
         "page: model (queries included)", "page: template", "page: JSON-LD"}
 
@@ -27,6 +29,9 @@ def test_every_stage_is_measured_and_every_request_answers(tmp_path):
     assert LOOKUP <= set(lookup) and PAGE <= set(page)
     assert all(lookup[k] > 0 for k in LOOKUP) and all(page[k] > 0 for k in PAGE)
     assert got["engine: lookup"] > 0 and got["engine: describe"] > 0
+    cheap = got["cheap path"]  # the path kg serve's workers take: taken every time, never declined
+    assert cheap["statuses"] == [200] and cheap["declined"] == 0
+    assert CHEAP <= set(cheap) and all(cheap[k] > 0 for k in CHEAP)
 
 
 def test_the_server_commands_swap_only_the_app(monkeypatch):
