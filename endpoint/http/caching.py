@@ -24,8 +24,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cachetools import LRUCache
@@ -61,32 +60,35 @@ def vary_for(path: str) -> str:
 class CachedResponse:
     """A finished answer as the app sent it, and the build it belongs to.
 
-    What a replay or a 304 sends is worked out once, when the entry is made: an entry is read
-    many times for each time it is written, and in the event loop every microsecond is shared by
-    all the worker's connections."""
+    What a replay or a 304 sends is worked out once per entry, not once per request: an entry is
+    read many times for each time it is written, and in the event loop every microsecond is
+    shared by all the worker's connections. (Plain attributes set once, not cached_property,
+    which takes a lock on Python 3.11.)"""
 
     version: str
     status: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    cost: int = field(init=False, repr=False, compare=False)
+    raw_headers: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def cost(self) -> int:
-        return len(self.body) + ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in self.headers)
+    def __post_init__(self) -> None:
+        size = len(self.body) + ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in self.headers)
+        object.__setattr__(self, "cost", size)
+        object.__setattr__(self, "raw_headers", _raw(self.headers))  # as an ASGI server takes them
 
-    @cached_property
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as an ASGI server takes them."""
-        return _raw(self.headers)
-
-    @cached_property
+    @property
     def not_modified_headers(self) -> list[tuple[str, str]]:
         """The headers of a 304 for this answer: its own, without its body's."""
         return [h for h in self.headers if h[0].lower() not in _BODY_HEADERS]
 
-    @cached_property
+    @property
     def raw_not_modified_headers(self) -> list[tuple[bytes, bytes]]:
-        return _raw(self.not_modified_headers)
+        found = self.__dict__.get("_raw_304")
+        if found is None:
+            found = _raw(self.not_modified_headers)
+            object.__setattr__(self, "_raw_304", found)
+        return found
 
 
 def _raw(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -211,7 +213,7 @@ def _not_modified_headers(hit: CachedResponse | None, key: str, path: str,
                           ctx: _Context) -> list[tuple[str, str]]:
     """The 200's headers without its body's, or, when the 200 is gone, the ones it had."""
     if hit is not None:
-        return list(hit.not_modified_headers)
+        return hit.not_modified_headers
     return [
         ("ETag", f'"{key}"'),
         ("Cache-Control", f"public, max-age={ctx.settings.cache_max_age}"),
