@@ -70,7 +70,7 @@ class CachedResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     cost: int = field(init=False, repr=False, compare=False)
-    raw_headers: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    raw_headers: tuple[tuple[bytes, bytes], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         size = len(self.body) + ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in self.headers)
@@ -83,7 +83,7 @@ class CachedResponse:
         return [h for h in self.headers if h[0].lower() not in _BODY_HEADERS]
 
     @property
-    def raw_not_modified_headers(self) -> list[tuple[bytes, bytes]]:
+    def raw_not_modified_headers(self) -> tuple[tuple[bytes, bytes], ...]:
         found = self.__dict__.get("_raw_304")
         if found is None:
             found = _raw(self.not_modified_headers)
@@ -91,8 +91,11 @@ class CachedResponse:
         return found
 
 
-def _raw(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers]
+def _raw(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as an ASGI server takes them; a tuple of bytes, which the garbage collector
+    stops tracking (a list stays tracked, and a full cache of them made every collection slower:
+    bench.stages measured the cheap path at 113 µs instead of 92 after 5,000 unique lookups)."""
+    return tuple((k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers)
 
 
 class ResponseCache:
@@ -278,7 +281,7 @@ def environ_of(scope) -> dict[str, str]:
     return environ
 
 
-async def send_raw(send, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def send_raw(send, status: int, raw_headers, body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
 
