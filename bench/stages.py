@@ -2,7 +2,7 @@
 
     python -m bench.stages --store var/store [--place IRI] [--seconds 3] [--out FILE.json]
     python -m bench.stages --ab-rounds 3 --env-ab asyncio:KG_EVENT_LOOP=asyncio \
-        --env-ab uvloop:KG_EVENT_LOOP=uvloop --connections 8 --out FILE.json
+        --env-ab uvloop:KG_EVENT_LOOP=uvloop [--with-oxigraph] --connections 8 --out FILE.json
 
 Two kinds of measurement, each on 127.0.0.1 and one server at a time (two cores):
 
@@ -239,6 +239,8 @@ def env_ab(args, store_link: Path, log) -> list[dict]:
     """Our server under each `--env-ab` setting (e.g. `asyncio:GRANIAN_LOOP=asyncio`), in
     alternating rounds, on the uncached lookup, the repeated one and its 304."""
     sides = [(label, "endpoint", env) for label, env in args.env_ab]
+    if args.with_oxigraph:
+        sides.append(("oxigraph", "oxigraph", {}))
     return _rounds(args, store_link, log, sides, ("lookup-uncached", "lookup", "lookup-304"))
 
 
@@ -252,15 +254,20 @@ def _rounds(args, store_link: Path, log, sides, workloads) -> list[dict]:
             saved = {k: os.environ.get(k) for k in env}
             os.environ.update(env)  # the server's command and its environment read them
             try:
-                server = start(f"ab-{label}", target, store_link, False, args.workers, logs)
+                server = (servers.start_oxigraph(store_link.resolve() / "oxigraph",
+                                                 logs / "ab-oxigraph.log")
+                          if target == "oxigraph" else
+                          start(f"ab-{label}", target, store_link, False, args.workers, logs))
             finally:
                 for k, v in saved.items():
                     os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
             if server is None:
-                return [{"error": "the server has no ASGI interface: no layer to compare"}]
+                return [{"error": f"{label}: not available (no ASGI interface, or no Oxigraph)"}]
             try:
                 status, got = _probe(server.url + lookup, {"Accept": JSON})
                 for wname in workloads:
+                    if target == "oxigraph" and wname == "lookup-304":
+                        continue  # the targets compare our 304 with its repeated lookup
                     headers = {"Accept": JSON}
                     if wname == "lookup-304":
                         headers["If-None-Match"] = got.get("ETag", "")
@@ -539,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--env-ab", type=_env_setting, action="append", default=[],
                     metavar="LABEL:KEY=VALUE[,KEY=VALUE]",
                     help="with --ab-rounds: compare our server under these settings instead")
+    ap.add_argument("--with-oxigraph", action="store_true",
+                    help="with --env-ab: Oxigraph's server is one more side of every round")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     store_link = args.store.resolve() if not args.store.is_symlink() else args.store

@@ -106,7 +106,31 @@ def env_rounds(runs: dict[str, dict]) -> str:
                          f"| {statistics.median(r['rps'] for r in mine):,.0f} "
                          f"| {statistics.median(r['cpu_us_per_request'] for r in mine):,.1f} "
                          f"| {loads} |")
+        lines += _versus_oxigraph(label, rows)
     return "\n".join(lines)
+
+
+def _versus_oxigraph(label: str, rows: list[dict]) -> list[str]:
+    """Each setting's median req/s over Oxigraph's, when Oxigraph's server was a side: the
+    uncached lookup against its uncached lookup, the repeated one and the 304 against its
+    repeated lookup (the targets of the query core)."""
+    import statistics
+
+    def median(side: str, w: str, c: int) -> float | None:
+        got = [r["rps"] for r in rows
+               if (r["layer"], r["workload"], r["connections"]) == (side, w, c)]
+        return statistics.median(got) if got else None
+
+    out = []
+    for side in sorted({r["layer"] for r in rows} - {"oxigraph"}):
+        for w, theirs in (("lookup-uncached", "lookup-uncached"), ("lookup", "lookup"),
+                          ("lookup-304", "lookup")):
+            for c in sorted({r["connections"] for r in rows}):
+                ours, oxi = median(side, w, c), median("oxigraph", theirs, c)
+                if ours and oxi:
+                    out.append(f"| {label} | **{side} / Oxigraph's {theirs}** | {w} | {c} | "
+                               f"| **{ours / oxi:.2f}x** | | |")
+    return out
 
 
 def _cpu(run: dict, server: str, workload: str) -> float | None:
