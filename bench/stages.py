@@ -260,7 +260,10 @@ def _rounds(args, store_link: Path, log, sides, workloads) -> list[dict]:
                           start(f"ab-{label}", target, store_link, False, args.workers, logs))
             finally:
                 for k, v in saved.items():
-                    os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
             if server is None:
                 return [{"error": f"{label}: not available (no ASGI interface, or no Oxigraph)"}]
             try:
@@ -362,6 +365,15 @@ PAGE_STAGES = [
     ("endpoint.entities", "_serialize", "page: JSON-LD"),
 ]
 
+CHEAP_STAGES = [
+    ("endpoint.http.caching", "environ_of", "cache key"),
+    ("endpoint.http.caching", "etag_for", "cache key"),
+    ("endpoint.sparql.cheap", "_only_query", "reading the query"),
+    ("endpoint.sparql.cheap", "format_for_accept", "negotiation"),
+    ("endpoint.sparql.cheap", "patterns", "shape (the whitelist)"),
+    ("endpoint.sparql.cheap", "bounded", "size (counted in the store)"),
+]
+
 
 def _environs(path: str, headers: dict, n: int, first: int = 0) -> list[dict]:
     """`n` GETs of `path`, each made unique by a numbered comment (from `first`)."""
@@ -433,16 +445,6 @@ def in_process(args, store_link: Path) -> dict:
     out["engine: describe"] = _engine(kg.store, describe_text(args.place), args.n)
     kg.pool.close()
     return out
-
-
-CHEAP_STAGES = [
-    ("endpoint.http.caching", "environ_of", "cache key"),
-    ("endpoint.http.caching", "etag_for", "cache key"),
-    ("endpoint.sparql.cheap", "_only_query", "reading the query"),
-    ("endpoint.sparql.cheap", "format_for_accept", "negotiation"),
-    ("endpoint.sparql.cheap", "patterns", "shape (the whitelist)"),
-    ("endpoint.sparql.cheap", "bounded", "size (counted in the store)"),
-]
 
 
 def _cheap_path(kg, args, timers: Timers) -> dict:

@@ -130,7 +130,8 @@ class Settings(BaseSettings):
         "serve")
     event_loop: str = setting(
         "uvloop",
-        "granian's event loop in each worker: `uvloop`, or `asyncio` (ADR 0007 measures both)",
+        "granian's event loop in each worker: `uvloop`, `asyncio`, or `rloop` where installed "
+        "(not a dependency; ADR 0007 measures all three)",
         "serve")
     worker_class: str = setting(
         "gthread",

@@ -130,10 +130,17 @@ def serve(store: Store | None = None) -> Iterator[StandIn]:
         "127.0.0.1", 0, standin.wsgi, threaded=True, request_handler=_QuietHandler
     )
     standin.url = f"http://127.0.0.1:{server.server_port}/sparql"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    with running(server):
+        yield standin
+
+
+@contextmanager
+def running(server) -> Iterator[None]:
+    """Serve `server` (a socketserver-style server) in a daemon thread; shut it down after."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield standin
+        yield
     finally:
         server.shutdown()
         server.server_close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from standin import silent_listener
+from standin import running, silent_listener
 
 from graph.errors import RemoteError, RemoteUnavailable
 from graph.remote.http import HttpClient, RetryPolicy
@@ -82,14 +82,8 @@ def scripted(*answers: tuple[int, dict[str, str]]) -> Iterator[Script]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     script.url = f"http://127.0.0.1:{server.server_port}/sparql"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield script
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -70,25 +70,21 @@ class CachedResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     cost: int = field(init=False, repr=False, compare=False)
+    # the same headers as an ASGI server takes them, for the 200 and for a 304 (without the body's)
     raw_headers: tuple[tuple[bytes, bytes], ...] = field(init=False, repr=False, compare=False)
+    raw_not_modified_headers: tuple[tuple[bytes, bytes], ...] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         size = len(self.body) + ENTRY_OVERHEAD + sum(len(k) + len(v) for k, v in self.headers)
         object.__setattr__(self, "cost", size)
-        object.__setattr__(self, "raw_headers", _raw(self.headers))  # as an ASGI server takes them
+        object.__setattr__(self, "raw_headers", _raw(self.headers))
+        object.__setattr__(self, "raw_not_modified_headers", _raw(self.not_modified_headers))
 
     @property
     def not_modified_headers(self) -> list[tuple[str, str]]:
         """The headers of a 304 for this answer: its own, without its body's."""
         return [h for h in self.headers if h[0].lower() not in _BODY_HEADERS]
-
-    @property
-    def raw_not_modified_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        found = self.__dict__.get("_raw_304")
-        if found is None:
-            found = _raw(self.not_modified_headers)
-            object.__setattr__(self, "_raw_304", found)
-        return found
 
 
 def _raw(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
